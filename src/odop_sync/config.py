@@ -1,0 +1,147 @@
+"""Settings: environment first (``ODOP_…``), layered over the TOML files in ``config/``.
+
+Precedence, strongest first: init kwargs, environment variables, ``config/<ODOP_ENV>.toml``,
+``config/default.toml``. Secrets are ``SecretStr`` so they never print; production refuses to
+start with a missing or placeholder encryption key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+Environment = Literal["development", "testing", "production"]
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
+
+
+def config_dir() -> Path:
+    """The folder with the TOML layers and rule data (overridable for installed deployments)."""
+    env = os.environ.get("ODOP_CONFIG_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "config"
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+class TomlLayers(PydanticBaseSettingsSource):
+    """default.toml, then the environment's own file on top."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # pragma: no cover - __call__ supplies everything
+
+    def __call__(self) -> dict[str, Any]:
+        env = os.environ.get("ODOP_ENV", "development")
+        folder = config_dir()
+        data = _deep_merge(_read_toml(folder / "default.toml"), _read_toml(folder / f"{env}.toml"))
+        data.setdefault("env", env)
+        return data
+
+
+class LimitSettings(BaseModel):
+    max_body_bytes: int = 20_000_000
+    max_rows_per_batch: int = 50_000
+    max_images_per_item: int = 10
+    xlsx_max_uncompressed_bytes: int = 200_000_000
+    xlsx_max_compression_ratio: int = 100
+
+
+class JobSettings(BaseModel):
+    workers: int = 1
+    poll_interval_s: float = 1.0
+    lease_ttl_s: float = 30.0
+    heartbeat_s: float = 10.0
+    max_attempts: int = 8
+    backoff_base_s: float = 2.0
+    backoff_max_s: float = 600.0
+    batch_chunk_rows: int = 500
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ODOP_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
+
+    env: Environment = "development"
+    database_url: str = "sqlite+aiosqlite:///./var/odop.sqlite3"
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    public_base_url: str = "http://127.0.0.1:8000"
+    demo_mode: bool = False
+    allow_private_image_hosts: bool = False
+    # Fernet-style secret used to encrypt marketplace credentials at rest.
+    encryption_key: SecretStr = SecretStr("")
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlLayers(settings_cls)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.env == "production":
+            key = self.encryption_key.get_secret_value()
+            if key.strip().lower() in PLACEHOLDER_SECRETS or len(key) < 32:
+                raise ValueError(
+                    "ODOP_ENCRYPTION_KEY must be set to a random value of at least 32 characters "
+                    "in production (generate one with `odop-sync keys secret`)"
+                )
+            if self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
+                raise ValueError("an in-memory database cannot be used in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings with secrets masked, for `odop-sync config show`."""
+        data = self.model_dump(mode="json")
+        data["encryption_key"] = "**********" if self.encryption_key.get_secret_value() else ""
+        data["database_url"] = mask_url(self.database_url)
+        return data
+
+
+def mask_url(url: str) -> str:
+    """Hide a password in a database URL."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown as-is minus anything after '@'
+        return url.split("@")[-1]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

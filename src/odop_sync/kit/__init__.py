@@ -1,0 +1,1 @@
+"""Domain-free helpers: problem+json errors, money, time, text, pagination."""

@@ -1,0 +1,30 @@
+"""All ORM models; import from here so Alembic and the mappers see every table."""
+
+from odop_sync.models.agency import Agency, Producer, ProducerKind
+from odop_sync.models.audit import AuditRecord
+from odop_sync.models.auth import ApiKey, ApiKeyGrant, Role
+from odop_sync.models.base import Base
+from odop_sync.models.batch import Batch, BatchRow, BatchStatus, RowStatus
+from odop_sync.models.catalog import Product, StockMovement, StockReason, Variant
+from odop_sync.models.job import Job, JobStatus
+
+__all__ = [
+    "Agency",
+    "ApiKey",
+    "ApiKeyGrant",
+    "AuditRecord",
+    "Base",
+    "Batch",
+    "BatchRow",
+    "BatchStatus",
+    "Job",
+    "JobStatus",
+    "Producer",
+    "ProducerKind",
+    "Product",
+    "Role",
+    "RowStatus",
+    "StockMovement",
+    "StockReason",
+    "Variant",
+]
