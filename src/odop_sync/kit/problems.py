@@ -1,12 +1,12 @@
 """RFC 9457 problem details: one error base class with a status, one handler.
 
-    ProblemError                       any error the API answers with problem+json
-     ├── NotFound (404)                also what another tenant's resource looks like
-     ├── Unauthorized (401)
-     ├── Forbidden (403)
-     ├── Conflict (409)
-     ├── ValidationProblem (422)       carries [{row, field, message}]
-     └── PayloadTooLarge (413)
+ProblemError                       any error the API answers with problem+json
+ ├── NotFound (404)                also what another tenant's resource looks like
+ ├── Unauthorized (401)
+ ├── Forbidden (403)
+ ├── Conflict (409)
+ ├── ValidationProblem (422)       carries [{row, field, message}]
+ └── PayloadTooLarge (413)
 """
 
 from __future__ import annotations
@@ -147,3 +147,23 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+def _problem_doc(description: str) -> dict[str, Any]:
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+# Declared on every router, so the OpenAPI document tells clients what errors look like.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem_doc("missing or invalid API key"),
+    403: _problem_doc("the key's role does not allow this"),
+    404: _problem_doc("not found, or another agency's"),
+    409: _problem_doc("conflicts with the current state"),
+    413: _problem_doc("over a documented limit"),
+    415: _problem_doc("unsupported content type"),
+    422: _problem_doc("invalid input; `errors` lists {row, field, message}"),
+}

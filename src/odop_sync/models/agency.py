@@ -35,7 +35,12 @@ class Producer(IdMixin, TimestampMixin, Base):
     agency_id: Mapped[int] = mapped_column(BigId, ForeignKey("agencies.id"), index=True)
     ref: Mapped[str] = mapped_column(String(64))
     kind: Mapped[ProducerKind] = mapped_column(
-        Enum(ProducerKind, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            ProducerKind,
+            native_enum=False,
+            length=32,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     name_en: Mapped[str] = mapped_column(String(200))
     name_hi: Mapped[str | None] = mapped_column(String(200))

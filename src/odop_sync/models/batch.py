@@ -44,6 +44,8 @@ class Batch(IdMixin, TimestampMixin, Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_digest: Mapped[str] = mapped_column(String(64))
     producers: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    # Issues found in the producers section, [{row, field, message}]; those producers were skipped.
+    producer_issues: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
     total_rows: Mapped[int] = mapped_column(default=0)
     processed_rows: Mapped[int] = mapped_column(default=0)
     created_count: Mapped[int] = mapped_column(default=0)

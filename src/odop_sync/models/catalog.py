@@ -86,7 +86,12 @@ class StockMovement(IdMixin, Base):
     delta: Mapped[int]
     balance_after: Mapped[int]
     reason: Mapped[StockReason] = mapped_column(
-        Enum(StockReason, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            StockReason,
+            native_enum=False,
+            length=24,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     # What caused it: "batch:12#row:7", "api:PATCH", "order:AMZ-123#line:1".
     source_ref: Mapped[str | None] = mapped_column(String(200))

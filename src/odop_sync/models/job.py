@@ -27,7 +27,9 @@ class Job(IdMixin, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     status: Mapped[JobStatus] = mapped_column(
-        Enum(JobStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            JobStatus, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+        )
     )
     # At most one queued-or-running job per dedupe key ("sync:account:7").
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)

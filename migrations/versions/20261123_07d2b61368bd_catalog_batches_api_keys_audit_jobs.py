@@ -1,20 +1,19 @@
-"""catalog batches keys audit jobs
+"""catalog, batches, api keys, audit, jobs
 
-Revision ID: 4faa86492e24
+Revision ID: 07d2b61368bd
 Revises: 
-Create Date: 2026-11-23 03:57:16.957678
+Create Date: 2026-11-23 04:08:47.933687
 
 """
 from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
+import odop_sync.models.base  # noqa: F401  (UTCDateTime)
 from sqlalchemy.dialects import postgresql
 
-import odop_sync.models.base
-
 # revision identifiers, used by Alembic.
-revision: str = '4faa86492e24'
+revision: str = '07d2b61368bd'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -98,6 +97,7 @@ def upgrade() -> None:
     sa.Column('idempotency_key', sa.String(length=255), nullable=True),
     sa.Column('request_digest', sa.String(length=64), nullable=False),
     sa.Column('producers', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('producer_issues', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('total_rows', sa.Integer(), nullable=False),
     sa.Column('processed_rows', sa.Integer(), nullable=False),
     sa.Column('created_count', sa.Integer(), nullable=False),

@@ -1,0 +1,55 @@
+# One command per habit. Everything installs from pyproject.toml + requirements.lock.
+PY        ?= python3
+VENV      := .venv
+BIN       := $(VENV)/bin
+PG_URL    ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+HOST      ?= 127.0.0.1
+PORT      ?= 8000
+
+.PHONY: install run test test-sqlite test-postgres lint fmt bench lock migrate clean
+
+$(BIN)/uv:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet uv
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+lock: | $(BIN)/uv  ## re-resolve requirements.lock after changing pyproject.toml
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --generate-hashes --no-header \
+		--python-version 3.11 -o requirements.lock
+
+migrate: install
+	ODOP_ENV=development $(BIN)/odop-sync db upgrade
+
+run: install migrate  ## install, migrate, seed the demo catalog, serve on 127.0.0.1:8000
+	ODOP_ENV=development $(BIN)/odop-sync demo --base-url http://$(HOST):$(PORT)
+	@echo "API docs: http://$(HOST):$(PORT)/docs   demo keys: var/demo-keys.env"
+	ODOP_ENV=development $(BIN)/odop-sync serve --host $(HOST) --port $(PORT)
+
+test: install test-sqlite test-postgres  ## the whole suite (schemathesis included) on SQLite and PostgreSQL
+
+test-sqlite: install
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres: install
+	ODOP_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check src adapters tests bench migrations
+	$(BIN)/ruff format --check src adapters tests bench
+	$(BIN)/mypy src adapters
+
+fmt: install
+	$(BIN)/ruff check --fix src adapters tests bench
+	$(BIN)/ruff format src adapters tests bench
+
+bench: install
+	$(BIN)/python -m bench.ingest --rows 10000
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

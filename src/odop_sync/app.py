@@ -1,0 +1,133 @@
+"""create_app(): the API, its lifespan (engine, sessions, job runner) and cross-cutting middleware."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy import text
+
+from odop_sync import __version__
+from odop_sync.batches.endpoints import router as batches_router
+from odop_sync.batches.service import PROCESS_JOB
+from odop_sync.batches.tasks import process_batch
+from odop_sync.catalog.endpoints import router as catalog_router
+from odop_sync.config import Settings, get_settings
+from odop_sync.db import create_engine, create_sessionmaker
+from odop_sync.events import CatalogEvents
+from odop_sync.jobs.runner import JobRunner
+from odop_sync.kit.problems import install_handlers
+from odop_sync.logging import request_id_var
+from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+
+DESCRIPTION = """
+odop-sync keeps one canonical catalog of artisan products (ODOP, khadi, handloom, handicrafts)
+and syncs it to the marketplaces. Authenticate with `Authorization: Bearer <api key>`
+(`odop-sync keys create --role admin|agency|partner`). Errors are RFC 9457
+`application/problem+json`; validation errors list `{row, field, message}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, workers: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        sessionmaker = create_sessionmaker(engine)
+        events = CatalogEvents()
+        runner = JobRunner(
+            sessionmaker, settings.jobs, services={"settings": settings, "events": events}
+        )
+        runner.register(PROCESS_JOB, process_batch)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = sessionmaker
+        app.state.events = events
+        app.state.runner = runner
+        app.state.workers_enabled = workers
+        if workers:
+            runner.start()
+        try:
+            yield
+        finally:
+            await runner.stop()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="odop-sync",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "batches", "description": "publish products as JSON, CSV or XLSX batches"},
+            {"name": "products", "description": "the canonical catalog"},
+            {"name": "producers", "description": "artisans, SHGs, khadi units, cooperatives"},
+            {"name": "agencies", "description": "admin"},
+            {"name": "ops", "description": "health, readiness, metrics"},
+        ],
+    )
+    install_handlers(app)
+    app.middleware("http")(_request_context)
+    app.include_router(catalog_router)
+    app.include_router(batches_router)
+    _ops_routes(app)
+    return app
+
+
+async def _request_context(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    incoming = request.headers.get("x-request-id", "")
+    request_id = (
+        incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+    )
+    token = request_id_var.set(request_id)
+    started = time.perf_counter()
+    try:
+        response = await call_next(request)
+    finally:
+        request_id_var.reset(token)
+    route = request.scope.get("route")
+    path = getattr(route, "path", "unmatched")
+    HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+    HTTP_LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+    response.headers["X-Request-ID"] = request_id
+    return response
+
+
+def _ops_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["ops"], responses={503: {"description": "not ready"}})
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: the database answers and, when this process runs workers, they are alive."""
+        checks: dict[str, Any] = {}
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        if request.app.state.workers_enabled:
+            checks["workers"] = "ok" if request.app.state.runner.running else "stopped"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    async def metrics() -> Response:
+        """Prometheus text exposition."""
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

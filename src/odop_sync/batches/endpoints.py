@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from odop_sync.batches.intake import parse_sheet
+from odop_sync.batches.validation import Rules
+from pydantic import ValidationError
+
+from odop_sync.batches import service
+from odop_sync.batches.schemas import BatchCreate, BatchRead, DryRunRead
+from odop_sync.config import Settings
+from odop_sync.deps import PrincipalDep, RunnerDep, SessionDep, SettingsDep, acting_agency_id
+from odop_sync.kit.problems import (
+    PROBLEM_RESPONSES,
+    FieldIssue,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationProblem,
+)
+
+router = APIRouter(prefix="/v1", tags=["batches"], responses=PROBLEM_RESPONSES)
+
+BATCH_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/BatchCreate"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "CSV (UTF-8 with/without BOM, UTF-16, Windows-1252; "
+                            "comma, semicolon or tab) or XLSX; header row = field names",
+                        }
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    # Starlette's Request.form() re-reads the cached body; hand it the bytes we already checked.
+    request._body = body
+    return body
+
+
+async def read_intake(request: Request, settings: Settings) -> service.Intake:
+    limits = settings.limits
+    content_type = request.headers.get("content-type", "").lower()
+    body = await _read_body(request, limits.max_body_bytes)
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=10)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ValidationProblem(
+                "send the sheet as a multipart field named 'file'",
+                errors=[FieldIssue(field="file", message="missing file part")],
+            )
+        content = await upload.read()
+        sheet = parse_sheet(
+            content, filename=upload.filename, content_type=upload.content_type, limits=limits
+        )
+        return service.Intake(
+            source=sheet.source,
+            filename=upload.filename,
+            producers=[],
+            rows=sheet.rows,
+            digest=service.digest_bytes(b"sheet", content),
+        )
+    if content_type.startswith("application/json") or not content_type:
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValidationProblem(f"the body is not valid JSON: {exc}") from None
+        try:
+            parsed = BatchCreate.model_validate(data)
+        except ValidationError as exc:
+            raise ValidationProblem(
+                "the batch must be an object with 'producers' and 'items' lists",
+                errors=[
+                    FieldIssue(field=".".join(str(p) for p in e["loc"]) or None, message=e["msg"])
+                    for e in exc.errors()[:50]
+                ],
+            ) from None
+        if len(parsed.items) > limits.max_rows_per_batch:
+            raise PayloadTooLarge(
+                f"{len(parsed.items)} items; a batch may have at most {limits.max_rows_per_batch}"
+            )
+        if not parsed.items and not parsed.producers:
+            raise ValidationProblem(
+                "the batch is empty",
+                errors=[FieldIssue(field="items", message="add at least one item or producer")],
+            )
+        return service.Intake(
+            source="json",
+            filename=None,
+            producers=parsed.producers,
+            rows=[(n + 1, item) for n, item in enumerate(parsed.items)],
+            digest=service.digest_bytes(b"json", json.dumps(data, sort_keys=True).encode()),
+        )
+    raise UnsupportedMediaType(
+        f"content type {content_type!r} is not accepted: send application/json or "
+        "multipart/form-data with a CSV or XLSX file"
+    )
+
+
+@router.post(
+    "/batches",
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=BATCH_BODY_DOC,
+    responses={
+        200: {"model": DryRunRead, "description": "dry run, or a replay of an Idempotency-Key"},
+    },
+)
+async def create_batch(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    runner: RunnerDep,
+    dry_run: Annotated[bool, Query(description="validate and report, store nothing")] = False,
+    agency: Annotated[
+        str | None, Query(max_length=64, description="agency slug (admin keys)")
+    ] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> BatchRead:
+    """Publish a batch of variants (JSON, CSV or XLSX). Stored durably, then processed in the
+    background; poll `GET /v1/batches/{id}` for progress and per-row results."""
+    principal.require_write()
+    agency_id = await acting_agency_id(session, principal, agency)
+    intake = await read_intake(request, settings)
+    if dry_run:
+        report = await service.dry_run(
+            session,
+            agency_id=agency_id,
+            intake=intake,
+            rules=Rules.from_settings(settings),
+            actor=principal.actor,
+        )
+        await session.rollback()
+        return JSONResponse(report.model_dump(mode="json"), status_code=200)  # type: ignore[return-value]
+    batch, replayed = await service.submit(
+        session,
+        agency_id=agency_id,
+        intake=intake,
+        idempotency_key=idempotency_key,
+        actor=principal.actor,
+    )
+    await session.commit()
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        runner.wake()
+    response.headers["Location"] = f"/v1/batches/{batch.id}"
+    return await service.read_batch(session, batch, rows=None)
+
+
+@router.get("/batches", tags=["batches"])
+async def list_batches(session: SessionDep, principal: PrincipalDep) -> list[BatchRead]:
+    principal.require_catalog_reader()
+    batches = await service.list_batches(session, principal.agency_scope())
+    return [await service.read_batch(session, b, rows=None) for b in batches]
+
+
+@router.get("/batches/{batch_id}")
+async def get_batch(
+    batch_id: Annotated[int, Path(ge=1, le=2**62)],
+    session: SessionDep,
+    principal: PrincipalDep,
+    rows: Annotated[
+        Literal["all", "pending", "created", "updated", "unchanged", "rejected"] | None,
+        Query(description="include per-row results with this status"),
+    ] = "all",
+    after: Annotated[int, Query(ge=0, le=2**62, description="row cursor")] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> BatchRead:
+    principal.require_catalog_reader()
+    batch = await service.get_batch(session, batch_id, principal.agency_scope())
+    return await service.read_batch(session, batch, rows=rows, after=after, limit=limit)

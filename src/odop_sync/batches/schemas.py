@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from odop_sync.kit.problems import FieldIssue
+from odop_sync.models import BatchStatus, RowStatus
+
+ITEM_EXAMPLE: dict[str, Any] = {
+    "sku": "BHD-CARPET-3X5-RED",
+    "product_ref": "BHD-CARPET-3X5",
+    "producer_ref": "weaver-ramesh",
+    "title_en": "Bhadohi hand-knotted wool carpet, 3x5 ft, red",
+    "title_hi": "भदोही हाथ से बुना ऊनी कालीन, 3x5 फुट, लाल",
+    "district": "Bhadohi",
+    "craft": "Carpet weaving",
+    "odop_product": "Carpets (Dari)",
+    "gi_tag": "Bhadohi Handmade Carpet",
+    "hsn_code": "5701",
+    "gst_rate": 5,
+    "mrp": "18500.00",
+    "price": "15999.00",
+    "stock": 4,
+    "images": ["https://cdn.example.org/carpet-red-1.jpg"],
+}
+
+
+class BatchCreate(BaseModel):
+    """A JSON batch. Items are checked row by row, so one bad row never rejects the others."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "producers": [
+                        {
+                            "ref": "weaver-ramesh",
+                            "kind": "artisan",
+                            "name_en": "Ramesh Kumar Maurya",
+                            "name_hi": "रमेश कुमार मौर्य",
+                            "district": "Bhadohi",
+                            "craft": "Carpet weaving",
+                        }
+                    ],
+                    "items": [ITEM_EXAMPLE],
+                }
+            ]
+        }
+    )
+
+    producers: list[dict[str, Any]] = Field(default_factory=list, max_length=10_000)
+    items: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class RowResult(BaseModel):
+    row: int
+    sku: str | None
+    status: RowStatus
+    variant_id: int | None = None
+    errors: list[FieldIssue] = Field(default_factory=list)
+
+
+class BatchCounts(BaseModel):
+    total: int
+    processed: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+class BatchRead(BaseModel):
+    id: int
+    agency_id: int
+    status: BatchStatus
+    source: str
+    filename: str | None
+    dry_run: bool = False
+    idempotency_key: str | None
+    counts: BatchCounts
+    producer_issues: list[FieldIssue] = Field(default_factory=list)
+    error: str | None = None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    rows: list[RowResult] | None = Field(
+        default=None, description="per-row results (filtered by ?rows=)"
+    )
+    rows_next_cursor: int | None = None
+
+
+class DryRunRead(BaseModel):
+    dry_run: bool = True
+    counts: BatchCounts
+    producer_issues: list[FieldIssue]
+    rows: list[RowResult]

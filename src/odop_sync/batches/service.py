@@ -1,0 +1,385 @@
+"""Publish batches: durable intake, then chunked processing on the job runner.
+
+Intake stores the batch and every row before the API answers 202. Processing takes the pending
+rows in row order, a chunk at a time; each chunk's catalog changes, row results and batch counters
+commit in ONE transaction. A crash therefore loses at most an uncommitted chunk, which is simply
+done again when the job is claimed anew: no row is lost and none is applied twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from odop_sync.batches.validation import ItemIn, ProducerIn, Rules, validate_item, validate_producer
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from odop_sync.batches.schemas import BatchCounts, BatchRead, DryRunRead, RowResult
+from odop_sync.catalog.service import Outcome, apply_items, upsert_producers
+from odop_sync.jobs import repository as jobs
+from odop_sync.kit.problems import Conflict, FieldIssue, NotFound
+from odop_sync.kit.text import clean
+from odop_sync.kit.time import utcnow
+from odop_sync.metrics import BATCH_ROWS
+from odop_sync.models import Batch, BatchRow, BatchStatus, RowStatus
+
+PROCESS_JOB = "batches.process"
+
+
+@dataclass
+class Intake:
+    """A batch as received: producers section, rows with their row numbers, and a digest."""
+
+    source: str
+    filename: str | None
+    producers: list[dict[str, Any]]
+    rows: list[tuple[int, dict[str, Any]]]
+    digest: str = ""
+    duplicates: dict[int, FieldIssue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        first_seen: dict[str, int] = {}
+        for row_no, data in self.rows:
+            sku = clean(data.get("sku"))
+            if not sku:
+                continue
+            if sku in first_seen:
+                self.duplicates[row_no] = FieldIssue(
+                    row=row_no,
+                    field="sku",
+                    message=f"SKU {sku!r} already appears at row {first_seen[sku]}; "
+                    "a batch may carry each SKU once",
+                )
+            else:
+                first_seen[sku] = row_no
+
+
+def digest_bytes(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def validate_producers(
+    raw: Sequence[dict[str, Any]], rules: Rules
+) -> tuple[list[ProducerIn], list[FieldIssue]]:
+    valid: list[ProducerIn] = []
+    issues: list[FieldIssue] = []
+    for index, data in enumerate(raw):
+        result = validate_producer(data, index, rules)
+        if isinstance(result, list):
+            issues.extend(result)
+        else:
+            valid.append(result)
+    return valid, issues
+
+
+async def submit(
+    session: AsyncSession,
+    *,
+    agency_id: int,
+    intake: Intake,
+    idempotency_key: str | None,
+    actor: str,
+    enqueue: bool = True,
+) -> tuple[Batch, bool]:
+    """Store the batch, its rows and its job. Returns (batch, replayed): a replay of an earlier
+    request with the same Idempotency-Key returns that batch and changes nothing."""
+    if idempotency_key:
+        earlier = await _by_idempotency_key(session, agency_id, idempotency_key)
+        if earlier is not None:
+            return _check_replay(earlier, intake), True
+    batch = Batch(
+        agency_id=agency_id,
+        status=BatchStatus.QUEUED,
+        source=intake.source,
+        filename=intake.filename,
+        idempotency_key=idempotency_key,
+        request_digest=intake.digest,
+        producers=intake.producers,
+        total_rows=len(intake.rows),
+        actor=actor,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(batch)
+            await session.flush()
+    except IntegrityError:
+        # A concurrent request with the same key won the race; answer with its batch.
+        earlier = await _by_idempotency_key(session, agency_id, idempotency_key or "")
+        if earlier is None:
+            raise
+        return _check_replay(earlier, intake), True
+
+    rejected = 0
+    values = []
+    for row_no, data in intake.rows:
+        dup = intake.duplicates.get(row_no)
+        rejected += dup is not None
+        values.append(
+            {
+                "batch_id": batch.id,
+                "row_no": row_no,
+                "sku": clean(data.get("sku"))[:200] or None,
+                "data": data,
+                "status": RowStatus.REJECTED if dup else RowStatus.PENDING,
+                "errors": [dup.model_dump()] if dup else None,
+            }
+        )
+    for start in range(0, len(values), 2000):
+        await session.execute(insert(BatchRow), values[start : start + 2000])
+    if rejected:
+        batch.rejected_count = rejected
+        batch.processed_rows = rejected
+    if enqueue:  # the CLI processes its own batches in-process
+        await jobs.enqueue(
+            session, PROCESS_JOB, {"batch_id": batch.id}, dedupe_key=f"batch:{batch.id}"
+        )
+    await session.flush()
+    BATCH_ROWS.labels("rejected").inc(rejected)
+    return batch, False
+
+
+def _check_replay(earlier: Batch, intake: Intake) -> Batch:
+    if earlier.request_digest != intake.digest:
+        raise Conflict(
+            f"Idempotency-Key was already used for batch {earlier.id} with a different body; "
+            "use a new key for a new batch"
+        )
+    return earlier
+
+
+async def _by_idempotency_key(session: AsyncSession, agency_id: int, key: str) -> Batch | None:
+    return await session.scalar(
+        select(Batch).where(Batch.agency_id == agency_id, Batch.idempotency_key == key)
+    )
+
+
+async def dry_run(
+    session: AsyncSession, *, agency_id: int, intake: Intake, rules: Rules, actor: str
+) -> DryRunRead:
+    """Everything a real run would do, inside a savepoint that is rolled back."""
+    results: list[RowResult] = []
+    async with session.begin_nested() as savepoint:
+        producers, producer_issues = validate_producers(intake.producers, rules)
+        if producers:
+            await upsert_producers(session, agency_id, producers, actor)
+        rows = [(r, d) for r, d in intake.rows if r not in intake.duplicates]
+        outcomes = await _apply_rows(session, agency_id, rows, rules, actor, "dry-run")
+        by_row = dict(zip((r for r, _ in rows), outcomes, strict=True))
+        for row_no, data in intake.rows:
+            sku = clean(data.get("sku")) or None
+            if row_no in intake.duplicates:
+                results.append(
+                    RowResult(
+                        row=row_no,
+                        sku=sku,
+                        status=RowStatus.REJECTED,
+                        errors=[intake.duplicates[row_no]],
+                    )
+                )
+            else:
+                o = by_row[row_no]
+                results.append(
+                    RowResult(
+                        row=row_no,
+                        sku=sku,
+                        status=o.status,
+                        variant_id=o.variant_id,
+                        errors=list(o.errors),
+                    )
+                )
+        await savepoint.rollback()
+    counts = _count(results)
+    return DryRunRead(counts=counts, producer_issues=producer_issues, rows=results)
+
+
+def _count(results: Sequence[RowResult]) -> BatchCounts:
+    tally = dict.fromkeys(RowStatus, 0)
+    for r in results:
+        tally[r.status] += 1
+    return BatchCounts(
+        total=len(results),
+        processed=len(results) - tally[RowStatus.PENDING],
+        created=tally[RowStatus.CREATED],
+        updated=tally[RowStatus.UPDATED],
+        unchanged=tally[RowStatus.UNCHANGED],
+        rejected=tally[RowStatus.REJECTED],
+    )
+
+
+async def _apply_rows(
+    session: AsyncSession,
+    agency_id: int,
+    rows: Sequence[tuple[int, dict[str, Any]]],
+    rules: Rules,
+    actor: str,
+    source_ref: str,
+) -> list[Outcome]:
+    outcomes: list[Outcome | None] = [None] * len(rows)
+    valid: list[ItemIn] = []
+    positions: list[int] = []
+    for n, (row_no, data) in enumerate(rows):
+        result = validate_item(data, row_no, rules)
+        if isinstance(result, list):
+            outcomes[n] = Outcome(RowStatus.REJECTED, errors=tuple(result))
+        else:
+            valid.append(result)
+            positions.append(n)
+    if valid:
+        applied = await apply_items(session, agency_id, valid, actor=actor, source_ref=source_ref)
+        for n, outcome in zip(positions, applied, strict=True):
+            outcomes[n] = outcome
+    return [o if o is not None else Outcome(RowStatus.REJECTED) for o in outcomes]
+
+
+async def start(session: AsyncSession, batch_id: int, rules: Rules) -> Batch | None:
+    """First step of processing: apply the producers section once, mark the batch processing."""
+    batch = await session.get(Batch, batch_id, with_for_update=True)
+    if batch is None or batch.status in (BatchStatus.COMPLETED, BatchStatus.FAILED):
+        return None
+    if batch.status is BatchStatus.QUEUED:
+        producers, issues = validate_producers(batch.producers, rules)
+        if producers:
+            await upsert_producers(session, batch.agency_id, producers, batch.actor or "batch")
+        batch.producer_issues = [i.model_dump() for i in issues] or None
+        batch.status = BatchStatus.PROCESSING
+        batch.started_at = utcnow()
+    return batch
+
+
+async def process_chunk(session: AsyncSession, batch_id: int, rules: Rules, size: int) -> bool:
+    """Apply the next `size` pending rows; True while rows remain."""
+    batch = await session.get(Batch, batch_id, with_for_update=True)
+    if batch is None or batch.status is not BatchStatus.PROCESSING:
+        return False
+    rows = list(
+        await session.scalars(
+            select(BatchRow)
+            .where(BatchRow.batch_id == batch_id, BatchRow.status == RowStatus.PENDING)
+            .order_by(BatchRow.row_no)
+            .limit(size)
+        )
+    )
+    if not rows:
+        batch.status = BatchStatus.COMPLETED
+        batch.finished_at = utcnow()
+        return False
+    outcomes = await _apply_rows(
+        session,
+        batch.agency_id,
+        [(r.row_no, r.data) for r in rows],
+        rules,
+        batch.actor or "batch",
+        f"batch:{batch.id}",
+    )
+    updates = []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        updates.append(
+            {
+                "id": row.id,
+                "status": outcome.status,
+                "variant_id": outcome.variant_id,
+                "errors": [e.model_dump() for e in outcome.errors] or None,
+            }
+        )
+        BATCH_ROWS.labels(outcome.status.value).inc()
+    await session.execute(update(BatchRow), updates)
+    batch.processed_rows += len(rows)
+    batch.created_count += sum(o.status is RowStatus.CREATED for o in outcomes)
+    batch.updated_count += sum(o.status is RowStatus.UPDATED for o in outcomes)
+    batch.unchanged_count += sum(o.status is RowStatus.UNCHANGED for o in outcomes)
+    batch.rejected_count += sum(o.status is RowStatus.REJECTED for o in outcomes)
+    return True
+
+
+async def get_batch(session: AsyncSession, batch_id: int, agency_scope: int | None) -> Batch:
+    batch = await session.get(Batch, batch_id)
+    if batch is None or (agency_scope is not None and batch.agency_id != agency_scope):
+        raise NotFound(f"no batch {batch_id}")
+    return batch
+
+
+async def read_batch(
+    session: AsyncSession,
+    batch: Batch,
+    *,
+    rows: str | None,
+    after: int = 0,
+    limit: int = 1000,
+) -> BatchRead:
+    """The batch with its counts; per-row results when asked (?rows=all|rejected|…)."""
+    results: list[RowResult] | None = None
+    next_cursor: int | None = None
+    if rows:
+        query = (
+            select(BatchRow)
+            .where(BatchRow.batch_id == batch.id, BatchRow.row_no > after)
+            .order_by(BatchRow.row_no)
+            .limit(limit + 1)
+        )
+        if rows != "all":
+            query = query.where(BatchRow.status == RowStatus(rows))
+        found = list(await session.scalars(query))
+        if len(found) > limit:
+            found = found[:limit]
+            next_cursor = found[-1].row_no
+        results = [
+            RowResult(
+                row=r.row_no,
+                sku=r.sku,
+                status=r.status,
+                variant_id=r.variant_id,
+                errors=[FieldIssue(**e) for e in (r.errors or [])],
+            )
+            for r in found
+        ]
+    return BatchRead(
+        id=batch.id,
+        agency_id=batch.agency_id,
+        status=batch.status,
+        source=batch.source,
+        filename=batch.filename,
+        idempotency_key=batch.idempotency_key,
+        counts=BatchCounts(
+            total=batch.total_rows,
+            processed=batch.processed_rows,
+            created=batch.created_count,
+            updated=batch.updated_count,
+            unchanged=batch.unchanged_count,
+            rejected=batch.rejected_count,
+        ),
+        producer_issues=[FieldIssue(**i) for i in (batch.producer_issues or [])],
+        error=batch.error,
+        created_at=batch.created_at,
+        started_at=batch.started_at,
+        finished_at=batch.finished_at,
+        rows=results,
+        rows_next_cursor=next_cursor,
+    )
+
+
+async def list_batches(
+    session: AsyncSession, agency_scope: int | None, limit: int = 50
+) -> list[Batch]:
+    query = select(Batch).order_by(Batch.id.desc()).limit(limit)
+    if agency_scope is not None:
+        query = query.where(Batch.agency_id == agency_scope)
+    return list(await session.scalars(query))
+
+
+async def pending_count(session: AsyncSession, batch_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(BatchRow)
+            .where(BatchRow.batch_id == batch_id, BatchRow.status == RowStatus.PENDING)
+        )
+        or 0
+    )

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from odop_sync.models import ProducerKind
+
+
+class AgencyCreate(BaseModel):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["up-odop"])
+    name: str = Field(min_length=1, max_length=200, examples=["UP ODOP Cell"])
+    state: str = Field(default="Uttar Pradesh", min_length=1, max_length=64)
+
+
+class AgencyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    slug: str
+    name: str
+    state: str
+    created_at: datetime
+
+
+class ProducerCreate(BaseModel):
+    """Checked by the same rules as a batch's producers section."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ref": "shg-chikan-sakhi",
+                    "kind": "self_help_group",
+                    "name_en": "Chikan Sakhi Mahila SHG",
+                    "name_hi": "चिकन सखी महिला स्वयं सहायता समूह",
+                    "district": "Lucknow",
+                    "craft": "Chikankari",
+                }
+            ]
+        }
+    )
+
+    ref: str = Field(max_length=200)
+    kind: str = Field(max_length=200)
+    name_en: str = Field(max_length=1000)
+    name_hi: str | None = Field(default=None, max_length=1000)
+    district: str | None = Field(default=None, max_length=200)
+    craft: str | None = Field(default=None, max_length=1000)
+    pehchan_card: str | None = Field(default=None, max_length=200)
+    udyam_number: str | None = Field(default=None, max_length=200)
+    gstin: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=200)
+
+
+class ProducerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    agency_id: int
+    ref: str
+    kind: ProducerKind
+    name_en: str
+    name_hi: str | None
+    district_code: str | None
+    craft: str | None
+    pehchan_card: str | None
+    udyam_number: str | None
+    gstin: str | None
+    phone: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class VariantRead(BaseModel):
+    id: int
+    sku: str
+    product_id: int
+    mrp: str = Field(description="INR, two decimals")
+    price: str = Field(description="INR, two decimals")
+    mrp_paise: int
+    price_paise: int
+    stock_on_hand: int
+    weight_g: Decimal | None
+    length_cm: Decimal | None
+    width_cm: Decimal | None
+    height_cm: Decimal | None
+    material: str | None
+    color: str | None
+    size: str | None
+    images: list[str]
+    attributes: dict[str, Any]
+    version: int
+    updated_at: datetime
+
+
+class ProductRead(BaseModel):
+    id: int
+    agency_id: int
+    ref: str
+    producer_id: int
+    producer_ref: str
+    title_en: str
+    title_hi: str | None
+    description_en: str | None
+    description_hi: str | None
+    district_code: str | None
+    district: str | None
+    craft: str | None
+    odop_product: str | None
+    gi_tag: str | None
+    hsn_code: str
+    gst_rate: Decimal
+    variants: list[VariantRead]
+    created_at: datetime
+    updated_at: datetime
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: int | None = Field(description="pass as ?after= for the next page")
+
+
+class VariantUpdate(BaseModel):
+    """Any subset of a variant's fields; the result is checked by the batch rules."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"price": "1499.00", "stock": 12}]}
+    )
+
+    price: Decimal | str | None = Field(default=None, examples=["1499.00"])
+    mrp: Decimal | str | None = None
+    stock: int | None = Field(default=None, ge=0, le=10_000_000)
+    title_en: str | None = Field(default=None, max_length=1000)
+    title_hi: str | None = Field(default=None, max_length=1000)
+    description_en: str | None = Field(default=None, max_length=10_000)
+    description_hi: str | None = Field(default=None, max_length=10_000)
+    hsn_code: str | None = Field(default=None, max_length=100)
+    gst_rate: Decimal | str | None = None
+    weight_g: Decimal | None = None
+    length_cm: Decimal | None = None
+    width_cm: Decimal | None = None
+    height_cm: Decimal | None = None
+    material: str | None = Field(default=None, max_length=1000)
+    color: str | None = Field(default=None, max_length=1000)
+    size: str | None = Field(default=None, max_length=1000)
+    images: list[str] | None = Field(default=None, max_length=100)
+    attributes: dict[str, Any] | None = None

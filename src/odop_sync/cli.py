@@ -1,0 +1,360 @@
+"""`odop-sync …`: serve, worker, db, keys, import, demo, config."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from odop_sync.config import Settings, get_settings
+
+app = typer.Typer(help="odop-sync: one ODOP catalog, every marketplace.", no_args_is_help=True)
+db_app = typer.Typer(help="database schema", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys", no_args_is_help=True)
+config_app = typer.Typer(help="settings", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(config_app, name="config")
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    from odop_sync.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def alembic_config(settings: Settings) -> Any:
+    from alembic.config import Config
+
+    candidates = [
+        Path(os.environ.get("ODOP_ALEMBIC_INI", "")),
+        Path.cwd() / "alembic.ini",
+        Path(__file__).resolve().parents[2] / "alembic.ini",
+    ]
+    ini = next((p for p in candidates if p.name and p.is_file()), None)
+    if ini is None:
+        raise typer.BadParameter("alembic.ini not found; set ODOP_ALEMBIC_INI")
+    cfg = Config(str(ini))
+    cfg.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to the newest schema."""
+    from alembic import command
+
+    settings = _settings()
+    command.upgrade(alembic_config(settings), revision)
+    console.print(f"[green]database at {revision}[/green]")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[
+        bool, typer.Option("--workers/--no-workers", help="run job workers here")
+    ] = True,
+) -> None:
+    """Serve the REST API (and, unless --no-workers, the background workers)."""
+    import uvicorn
+
+    from odop_sync.app import create_app
+
+    settings = _settings()
+    uvicorn.run(
+        create_app(settings, workers=workers),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run background workers only (any number of these may share one PostgreSQL)."""
+    from odop_sync.app import create_app
+
+    settings = _settings()
+    application = create_app(settings, workers=True)
+
+    async def main() -> None:
+        async with application.router.lifespan_context(application):
+            console.print(f"worker {application.state.runner.owner} running; Ctrl-C stops it")
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin | agency | partner")],
+    agency: Annotated[str | None, typer.Option(help="agency slug (agency keys)")] = None,
+    grant: Annotated[list[str] | None, typer.Option(help="agency slug a partner may read")] = None,
+    name: Annotated[str, typer.Option(help="what the key is for")] = "cli",
+) -> None:
+    """Create an API key; its secret is printed once and stored only as a digest."""
+    from odop_sync.auth.service import create_key
+    from odop_sync.db import create_engine, create_sessionmaker, transaction
+    from odop_sync.kit.problems import ProblemError
+    from odop_sync.models import Role
+
+    settings = _settings()
+    try:
+        role_enum = Role(role)
+    except ValueError:
+        raise typer.BadParameter("role must be admin, agency or partner") from None
+
+    async def main() -> str:
+        engine = create_engine(settings)
+        try:
+            async with transaction(create_sessionmaker(engine)) as session:
+                _, plaintext = await create_key(
+                    session, role=role_enum, name=name, agency_slug=agency, grant_slugs=grant
+                )
+                return plaintext
+        finally:
+            await engine.dispose()
+
+    try:
+        plaintext = asyncio.run(main())
+    except ProblemError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]{role} key created; it is shown only now:[/green]")
+    print(plaintext)
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the effective settings, secrets masked."""
+    print(json.dumps(get_settings().masked(), indent=2))
+
+
+async def _ensure_agency(
+    session: Any, slug: str, name: str | None = None, state: str | None = None
+) -> int:
+    from sqlalchemy import select
+
+    from odop_sync.models import Agency
+
+    agency_id = await session.scalar(select(Agency.id).where(Agency.slug == slug))
+    if agency_id is None:
+        if name is None:
+            raise typer.BadParameter(f"no agency {slug!r}")
+        agency = Agency(slug=slug, name=name, state=state or "Uttar Pradesh")
+        session.add(agency)
+        await session.flush()
+        agency_id = agency.id
+    return int(agency_id)
+
+
+async def run_batch_inline(
+    settings: Settings, agency_id: int, intake: Any, actor: str, label: str
+) -> Any:
+    """Store a batch and process it in this process, with a progress bar."""
+    from odop_sync.batches import service
+    from odop_sync.batches.validation import Rules
+    from odop_sync.db import create_engine, create_sessionmaker, transaction
+
+    engine = create_engine(settings)
+    sessionmaker = create_sessionmaker(engine)
+    rules = Rules.from_settings(settings)
+    try:
+        async with transaction(sessionmaker) as session:
+            batch, _ = await service.submit(
+                session,
+                agency_id=agency_id,
+                intake=intake,
+                idempotency_key=None,
+                actor=actor,
+                enqueue=False,
+            )
+            batch_id, total = batch.id, batch.total_rows
+        async with transaction(sessionmaker) as session:
+            await service.start(session, batch_id, rules)
+        with Progress(
+            TextColumn(label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task(label, total=total)
+            more = True
+            while more:
+                async with transaction(sessionmaker) as session:
+                    more = await service.process_chunk(
+                        session, batch_id, rules, settings.jobs.batch_chunk_rows
+                    )
+                    batch = await service.get_batch(session, batch_id, None)
+                    progress.update(task, completed=batch.processed_rows)
+        async with sessionmaker() as session:
+            batch = await service.get_batch(session, batch_id, None)
+            return await service.read_batch(session, batch, rows="rejected", limit=100_000)
+    finally:
+        await engine.dispose()
+
+
+def _print_summary(result: Any) -> None:
+    c = result.counts
+    table = Table(title=f"batch {result.id}: {result.status.value}")
+    for col in ("rows", "created", "updated", "unchanged", "rejected"):
+        table.add_column(col, justify="right")
+    table.add_row(*(str(x) for x in (c.total, c.created, c.updated, c.unchanged, c.rejected)))
+    console.print(table)
+    for issue in result.producer_issues:
+        console.print(f"[yellow]producers: {issue.field}: {issue.message}[/yellow]")
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    agency: Annotated[str, typer.Option(help="agency slug")],
+    report: Annotated[Path | None, typer.Option(help="write rejected rows to this CSV")] = None,
+) -> None:
+    """Import a CSV, XLSX or JSON batch file, with a progress bar and a per-row error report."""
+    from odop_sync.batches.endpoints import BatchCreate
+    from odop_sync.batches.intake import parse_sheet
+    from odop_sync.batches.service import Intake, digest_bytes
+    from odop_sync.db import create_engine, create_sessionmaker, transaction
+    from odop_sync.kit.problems import ProblemError
+
+    settings = _settings()
+    content = file.read_bytes()
+    try:
+        if file.suffix.lower() == ".json":
+            parsed = BatchCreate.model_validate_json(content)
+            intake = Intake(
+                "json",
+                file.name,
+                parsed.producers,
+                [(n + 1, r) for n, r in enumerate(parsed.items)],
+                digest_bytes(b"json", content),
+            )
+        else:
+            sheet = parse_sheet(
+                content, filename=file.name, content_type=None, limits=settings.limits
+            )
+            intake = Intake(
+                sheet.source, file.name, [], sheet.rows, digest_bytes(b"sheet", content)
+            )
+    except ProblemError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        for issue in exc.errors or []:
+            console.print(f"  row {issue.row} {issue.field}: {issue.message}")
+        raise typer.Exit(1) from None
+
+    async def main() -> Any:
+        engine = create_engine(settings)
+        try:
+            async with transaction(create_sessionmaker(engine)) as session:
+                agency_id = await _ensure_agency(session, agency)
+        finally:
+            await engine.dispose()
+        return await run_batch_inline(settings, agency_id, intake, "cli:import", file.name)
+
+    result = asyncio.run(main())
+    _print_summary(result)
+    rejected = result.rows or []
+    for row in rejected[:20]:
+        for e in row.errors:
+            console.print(f"  row {row.row} ({row.sku}) {e.field}: {e.message}")
+    if len(rejected) > 20:
+        console.print(f"  … and {len(rejected) - 20} more rejected rows")
+    if report is not None:
+        with report.open("w", newline="", encoding="utf-8-sig") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["row", "sku", "field", "message"])
+            for row in rejected:
+                for e in row.errors:
+                    writer.writerow([row.row, row.sku, e.field, e.message])
+        console.print(f"error report written to {report}")
+    if result.counts.rejected:
+        raise typer.Exit(2)
+
+
+@app.command()
+def demo(
+    base_url: Annotated[str | None, typer.Option(help="server URL that serves demo images")] = None,
+) -> None:
+    """Seed the demo ODOP catalog (idempotent) and print demo API keys the first time."""
+    from sqlalchemy import func, select
+
+    from odop_sync.batches.service import Intake, digest_bytes
+    from odop_sync.db import create_engine, create_sessionmaker, transaction
+    from odop_sync.demo import load_demo_catalog
+    from odop_sync.models import ApiKey
+
+    settings = _settings()
+    data = load_demo_catalog(base_url or settings.public_base_url)
+    spec = data["agency"]
+
+    async def main() -> tuple[Any, list[tuple[str, str]]]:
+        from odop_sync.auth.service import create_key
+        from odop_sync.models import Role
+
+        engine = create_engine(settings)
+        created_keys: list[tuple[str, str]] = []
+        try:
+            async with transaction(create_sessionmaker(engine)) as session:
+                agency_id = await _ensure_agency(
+                    session, spec["slug"], spec["name"], spec.get("state")
+                )
+                if not await session.scalar(select(func.count()).select_from(ApiKey)):
+                    _, admin = await create_key(session, role=Role.ADMIN, name="demo admin")
+                    _, agency_key = await create_key(
+                        session, role=Role.AGENCY, name="demo agency", agency_slug=spec["slug"]
+                    )
+                    created_keys = [("admin", admin), ("agency", agency_key)]
+        finally:
+            await engine.dispose()
+        intake = Intake(
+            "json",
+            "demo/catalog.json",
+            data["producers"],
+            [(n + 1, r) for n, r in enumerate(data["items"])],
+            digest_bytes(b"demo", json.dumps(data, sort_keys=True).encode()),
+        )
+        result = await run_batch_inline(settings, agency_id, intake, "cli:demo", "demo catalog")
+        return result, created_keys
+
+    result, keys = asyncio.run(main())
+    _print_summary(result)
+    if keys:
+        keys_file = Path("var/demo-keys.env")
+        keys_file.parent.mkdir(parents=True, exist_ok=True)
+        keys_file.write_text("".join(f"ODOP_DEMO_{r.upper()}_KEY={k}\n" for r, k in keys))
+        keys_file.chmod(0o600)
+        console.print(f"[green]demo keys (also in {keys_file}, readable only by you):[/green]")
+        for role, key in keys:
+            print(f"{role}: {key}")
+    if result.counts.rejected:
+        console.print("[red]some demo rows were rejected[/red]")
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
