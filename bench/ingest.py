@@ -121,13 +121,10 @@ async def bulk_insert(database_url: str, items: list[dict[str, Any]]) -> float:
                 },
             )
         await session.execute(insert(Product), list(product_rows.values()))
-        ids = dict(
-            (
-                await session.execute(
-                    select(Product.ref, Product.id).where(Product.agency_id == agency_id)
-                )
-            ).tuples()
+        found = await session.execute(
+            select(Product.ref, Product.id).where(Product.agency_id == agency_id)
         )
+        ids = {ref: product_id for ref, product_id in found}
         await session.execute(
             insert(Variant),
             [

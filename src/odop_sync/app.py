@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
@@ -21,6 +22,7 @@ from odop_sync.batches.tasks import process_batch
 from odop_sync.catalog.endpoints import router as catalog_router
 from odop_sync.config import Settings, get_settings
 from odop_sync.db import create_engine, create_sessionmaker
+from odop_sync.demo.loader import IMAGES_DIR, IMAGES_ROUTE
 from odop_sync.events import CatalogEvents
 from odop_sync.jobs.runner import JobRunner
 from odop_sync.kit.problems import install_handlers
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     app.include_router(catalog_router)
     app.include_router(batches_router)
     _ops_routes(app)
+    if settings.demo_mode and IMAGES_DIR.is_dir():
+        app.mount(IMAGES_ROUTE, StaticFiles(directory=IMAGES_DIR), name="demo-images")
     return app
 
 

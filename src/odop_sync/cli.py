@@ -301,7 +301,7 @@ def demo(
 
     from odop_sync.batches.service import Intake, digest_bytes
     from odop_sync.db import create_engine, create_sessionmaker, transaction
-    from odop_sync.demo import load_demo_catalog
+    from odop_sync.demo.loader import load_demo_catalog
     from odop_sync.models import ApiKey
 
     settings = _settings()

@@ -85,8 +85,8 @@ class TestJsonBatch:
         batch = await wait_for_batch(client, key, r.json()["id"])
         assert batch["counts"]["unchanged"] == 1
         assert batch["counts"]["updated"] == 1
-        product = (await client.get("/v1/products", headers=bearer(key))).json()["items"][0]
-        a2 = next(v for v in product["variants"] if v["sku"] == "A-2")
+        products = (await client.get("/v1/products", headers=bearer(key))).json()["items"]
+        a2 = next(v for p in products for v in p["variants"] if v["sku"] == "A-2")
         assert (a2["price"], a2["stock_on_hand"], a2["version"]) == ("14999.00", 9, 2)
         async with sessionmaker() as session:
             deltas = (

@@ -178,16 +178,12 @@ async def apply_items(
     movement explaining it.
     """
     outcomes: list[Outcome | None] = [None] * len(items)
-    producer_ids = dict(
-        (
-            await session.execute(
-                select(Producer.ref, Producer.id).where(
-                    Producer.agency_id == agency_id,
-                    Producer.ref.in_({i.producer_ref for i in items}),
-                )
-            )
-        ).tuples()
+    found = await session.execute(
+        select(Producer.ref, Producer.id).where(
+            Producer.agency_id == agency_id, Producer.ref.in_({i.producer_ref for i in items})
+        )
     )
+    producer_ids = {ref: producer_id for ref, producer_id in found}
     live: list[tuple[int, ItemIn]] = []
     for n, item in enumerate(items):
         if item.producer_ref not in producer_ids:

@@ -9,12 +9,13 @@ claimed again. A failed attempt goes back to the queue with exponential backoff 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,12 +43,12 @@ class JobContext:
     services: dict[str, Any] = field(default_factory=dict)
 
 
-Handler = Callable[[JobContext], Awaitable[None]]
+Handler = Callable[[JobContext], Coroutine[Any, Any, None]]
 
 
 def backoff_seconds(attempt: int, settings: JobSettings) -> float:
     """Exponential backoff with full jitter: base·2^(n-1), capped, times a random factor in [0.5, 1]."""
-    raw = min(settings.backoff_max_s, settings.backoff_base_s * 2 ** max(attempt - 1, 0))
+    raw = min(settings.backoff_max_s, settings.backoff_base_s * 2.0 ** max(attempt - 1, 0))
     return raw * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
 
 
@@ -103,10 +104,8 @@ class JobRunner:
                 ran = False
             if not ran:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_s)
-                except TimeoutError:
-                    pass
 
     async def run_once(self) -> bool:
         """Claim and run one job; False when nothing was runnable."""
@@ -130,7 +129,7 @@ class JobRunner:
 
     async def _run(self, ctx: JobContext, max_attempts: int) -> None:
         handler = self.handlers[ctx.kind]
-        work = asyncio.create_task(handler(ctx))
+        work: asyncio.Task[None] = asyncio.create_task(handler(ctx))
         heartbeat = asyncio.create_task(self._heartbeat(ctx.job_id, work))
         try:
             await work

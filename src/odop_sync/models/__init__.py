@@ -7,8 +7,19 @@ from odop_sync.models.base import Base
 from odop_sync.models.batch import Batch, BatchRow, BatchStatus, RowStatus
 from odop_sync.models.catalog import Product, StockMovement, StockReason, Variant
 from odop_sync.models.job import Job, JobStatus
+from odop_sync.models.sync import (
+    AccountLease,
+    Listing,
+    ListingIssue,
+    ListingStatus,
+    MarketplaceAccount,
+    Rounding,
+    SyncAttempt,
+    SyncRun,
+)
 
 __all__ = [
+    "AccountLease",
     "Agency",
     "ApiKey",
     "ApiKeyGrant",
@@ -19,12 +30,19 @@ __all__ = [
     "BatchStatus",
     "Job",
     "JobStatus",
+    "Listing",
+    "ListingIssue",
+    "ListingStatus",
+    "MarketplaceAccount",
     "Producer",
     "ProducerKind",
     "Product",
     "Role",
+    "Rounding",
     "RowStatus",
     "StockMovement",
     "StockReason",
+    "SyncAttempt",
+    "SyncRun",
     "Variant",
 ]

@@ -1,0 +1,1 @@
+"""Marketplace accounts: adapter slug, encrypted credentials, pricing and stock rules."""

@@ -1,0 +1,501 @@
+"""Row validation: DESIGN §4 rules turned into canonical `ItemIn` / `ProducerIn` values.
+
+Every problem of a row is reported at once as `{row, field, message}`, worded so an operator
+knows what to change in the sheet. JSON values (numbers, lists, objects) and sheet cells
+(strings, or numbers from XLSX) are both accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from odop_sync.catalog.districts import DistrictIndex, district_index
+from odop_sync.catalog.identifiers import validate_gstin, validate_pehchan, validate_udyam
+from odop_sync.config import Settings, config_dir
+from odop_sync.kit.money import MoneyError, paise_to_rupees, rupees_to_paise
+from odop_sync.kit.problems import FieldIssue
+from odop_sync.kit.text import clean
+from odop_sync.models import ProducerKind
+
+SKU_RE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
+REF_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+HSN_RE = re.compile(r"^(\d{4}|\d{6}|\d{8})$")
+DEVANAGARI_RE = re.compile(r"[\u0900-\u097F]")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{6,18}[0-9]$")
+
+PRODUCER_KIND_SYNONYMS = {
+    "artisan": ProducerKind.ARTISAN,
+    "weaver": ProducerKind.ARTISAN,
+    "craftsperson": ProducerKind.ARTISAN,
+    "self_help_group": ProducerKind.SELF_HELP_GROUP,
+    "self help group": ProducerKind.SELF_HELP_GROUP,
+    "shg": ProducerKind.SELF_HELP_GROUP,
+    "khadi_unit": ProducerKind.KHADI_UNIT,
+    "khadi unit": ProducerKind.KHADI_UNIT,
+    "khadi": ProducerKind.KHADI_UNIT,
+    "cooperative": ProducerKind.COOPERATIVE,
+    "co-operative": ProducerKind.COOPERATIVE,
+    "coop": ProducerKind.COOPERATIVE,
+    "exporter": ProducerKind.EXPORTER,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ItemIn:
+    """One canonical, validated variant row."""
+
+    row: int
+    sku: str
+    product_ref: str
+    producer_ref: str
+    title_en: str
+    title_hi: str | None
+    description_en: str | None
+    description_hi: str | None
+    district_code: str | None
+    craft: str | None
+    odop_product: str | None
+    gi_tag: str | None
+    hsn_code: str
+    gst_rate: Decimal
+    mrp_paise: int
+    price_paise: int
+    stock: int
+    weight_g: Decimal | None
+    length_cm: Decimal | None
+    width_cm: Decimal | None
+    height_cm: Decimal | None
+    material: str | None
+    color: str | None
+    size: str | None
+    images: tuple[str, ...]
+    attributes: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in self.__slots__:
+            if name == "row":
+                continue
+            value = getattr(self, name)
+            if isinstance(value, Decimal):
+                value = _decimal_text(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[name] = value
+        out["mrp"] = str(paise_to_rupees(self.mrp_paise))
+        out["price"] = str(paise_to_rupees(self.price_paise))
+        return out
+
+    def content_hash(self) -> str:
+        """Digest of everything but the row number and stock: equal rows hash equal."""
+        data = self.to_json()
+        data.pop("stock")
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerIn:
+    ref: str
+    kind: ProducerKind
+    name_en: str
+    name_hi: str | None
+    district_code: str | None
+    craft: str | None
+    pehchan_card: str | None
+    udyam_number: str | None
+    gstin: str | None
+    phone: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def _decimal_text(value: Decimal) -> str:
+    normal = value.normalize()
+    return format(normal, "f")
+
+
+@dataclass(frozen=True)
+class Rules:
+    gst_rates: frozenset[Decimal]
+    districts: DistrictIndex
+    max_images: int = 10
+    allow_private_image_hosts: bool = False
+    _cache_key: tuple[Any, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Rules:
+        return _rules(settings.limits.max_images_per_item, settings.allow_private_image_hosts)
+
+
+@cache
+def _rules(max_images: int, allow_private: bool) -> Rules:
+    return Rules(
+        gst_rates=gst_rates_in_force(date.today()),  # noqa: DTZ011 - a calendar date in India
+        districts=district_index(),
+        max_images=max_images,
+        allow_private_image_hosts=allow_private,
+    )
+
+
+def gst_rates_in_force(day: date) -> frozenset[Decimal]:
+    with (config_dir() / "gst.toml").open("rb") as fh:
+        slabs = tomllib.load(fh)["slabs"]
+    for slab in slabs:
+        start = date.fromisoformat(slab["from"])
+        until = date.fromisoformat(slab["until"]) if "until" in slab else date.max
+        if start <= day <= until:
+            return frozenset(Decimal(r) for r in slab["rates"])
+    raise ValueError(f"no GST slab in force on {day}")
+
+
+class _Row:
+    """Collects issues while reading one row's fields."""
+
+    def __init__(self, raw: Mapping[str, Any], row: int | None, prefix: str = "") -> None:
+        self.raw = raw
+        self.row = row
+        self.prefix = prefix
+        self.issues: list[FieldIssue] = []
+
+    def fail(self, name: str, message: str) -> None:
+        self.issues.append(FieldIssue(row=self.row, field=self.prefix + name, message=message))
+
+    def text(
+        self, name: str, *, required: bool = False, max_len: int = 200, label: str | None = None
+    ) -> str | None:
+        value = self.raw.get(name)
+        if isinstance(value, dict | list):
+            self.fail(name, "must be text")
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = clean(value)
+        if not text:
+            if required:
+                self.fail(name, f"is required: give the {label or name.replace('_', ' ')}")
+            return None
+        if len(text) > max_len:
+            self.fail(name, f"is {len(text)} characters; at most {max_len} are allowed")
+            return None
+        return text
+
+    def hindi(self, name: str, max_len: int) -> str | None:
+        text = self.text(name, max_len=max_len)
+        if text is not None and not DEVANAGARI_RE.search(text):
+            self.fail(name, "must be Hindi in Devanagari script (leave it empty if there is none)")
+            return None
+        return text
+
+    def pattern(self, name: str, regex: re.Pattern[str], message: str, **kw: Any) -> str | None:
+        text = self.text(name, **kw)
+        if text is not None and not regex.match(text):
+            self.fail(name, message)
+            return None
+        return text
+
+    def decimal(self, name: str, *, positive: bool = True) -> Decimal | None:
+        value = self.raw.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, bool) or isinstance(value, dict | list):
+            self.fail(name, "must be a number")
+            return None
+        try:
+            number = Decimal(str(value).strip().replace(",", ""))
+        except InvalidOperation:
+            self.fail(name, "must be a number")
+            return None
+        if not number.is_finite() or (positive and number <= 0) or number >= Decimal("1e9"):
+            self.fail(name, "must be a positive number")
+            return None
+        return number.quantize(Decimal("0.01"))
+
+    def money(self, name: str) -> int | None:
+        value = self.raw.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.fail(name, f"is required: the {name.upper()} in rupees, like 1250 or 1250.50")
+            return None
+        try:
+            return rupees_to_paise(value)
+        except MoneyError as exc:
+            self.fail(name, str(exc))
+            return None
+
+    def checked(self, name: str, check: Callable[[str], str], max_len: int = 40) -> str | None:
+        text = self.text(name, max_len=max_len)
+        if text is None:
+            return None
+        try:
+            return check(text)
+        except ValueError as exc:
+            self.fail(name, str(exc))
+            return None
+
+    def district(self, index: DistrictIndex) -> str | None:
+        value = self.raw.get("district")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(int(value))  # an LGD code typed as a number
+        text = clean(value) if not isinstance(value, dict | list) else ""
+        if not text:
+            return None
+        found = index.lookup(text)
+        if found is None:
+            hint = index.suggest(text)
+            self.fail(
+                "district",
+                f"unknown district {text!r}"
+                + (f"; did you mean {', '.join(hint)}?" if hint else "; use the district's name"),
+            )
+            return None
+        return found.code
+
+
+def _hsn(r: _Row) -> str | None:
+    value = r.raw.get("hsn_code")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = clean(value).replace(" ", "") if not isinstance(value, dict | list) else ""
+    if not text:
+        r.fail("hsn_code", "is required: the 4, 6 or 8 digit HSN code of the goods")
+        return None
+    if not HSN_RE.match(text):
+        r.fail("hsn_code", f"{text!r} is not an HSN code: use 4, 6 or 8 digits")
+        return None
+    return text
+
+
+def _gst(r: _Row, rates: frozenset[Decimal]) -> Decimal | None:
+    value = r.raw.get("gst_rate")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        r.fail("gst_rate", "is required: the GST rate in percent (most handicrafts: 5)")
+        return None
+    if isinstance(value, bool) or isinstance(value, dict | list):
+        r.fail("gst_rate", "must be a percentage")
+        return None
+    try:
+        rate = Decimal(str(value).strip().rstrip("%").strip())
+    except InvalidOperation:
+        r.fail("gst_rate", "must be a percentage, like 5 or 18")
+        return None
+    if rate.is_finite() and rate in rates:
+        return rate.normalize() if rate != rate.to_integral() else Decimal(int(rate))
+    allowed = ", ".join(_decimal_text(x) for x in sorted(rates))
+    r.fail("gst_rate", f"{value} % is not a GST rate in force; use one of {allowed}")
+    return None
+
+
+def _stock(r: _Row) -> int | None:
+    value = r.raw.get("stock")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        r.fail("stock", "is required: the whole number of units on hand (0 or more)")
+        return None
+    if isinstance(value, bool):
+        r.fail("stock", "must be a whole number")
+        return None
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        r.fail("stock", "must be a whole number of units, like 12")
+        return None
+    if not number.is_finite() or number != number.to_integral_value() or number < 0:
+        r.fail("stock", "must be a whole number of units, 0 or more")
+        return None
+    if number > 10_000_000:
+        r.fail("stock", "is more than 10,000,000 units")
+        return None
+    return int(number)
+
+
+def _images(r: _Row, rules: Rules) -> tuple[str, ...]:
+    value = r.raw.get("images")
+    if isinstance(value, str):
+        urls = [u.strip() for u in value.split("|") if u.strip()]
+    elif isinstance(value, list):
+        urls = [clean(u) for u in value if clean(u)]
+    elif value is None:
+        urls = []
+    else:
+        r.fail("images", "must be a list of image URLs, or URLs separated by '|'")
+        return ()
+    if not urls:
+        r.fail("images", "at least one image URL is required")
+        return ()
+    if len(urls) > rules.max_images:
+        r.fail("images", f"{len(urls)} images; at most {rules.max_images} are allowed")
+        return ()
+    for n, url in enumerate(urls, 1):
+        problem = _image_problem(url, rules.allow_private_image_hosts)
+        if problem:
+            r.fail("images", f"image {n} ({url[:80]}): {problem}")
+    return tuple(urls)
+
+
+def _image_problem(url: str, allow_private: bool) -> str | None:
+    if len(url) > 2000:
+        return "the URL is longer than 2000 characters"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in ("https", "http") or not host:
+        return "must be an https:// URL"
+    private = host == "localhost" or host.endswith(".localhost")
+    try:
+        ip = ipaddress.ip_address(host)
+        private = private or not ip.is_global
+    except ValueError:
+        pass
+    if allow_private:
+        return None
+    if parts.scheme != "https":
+        return "must use https://"
+    if private:
+        return "points to a private or loopback address; use a public image host"
+    return None
+
+
+def _attributes(r: _Row) -> dict[str, Any]:
+    value = r.raw.get("attributes")
+    attrs: dict[str, Any] = {}
+    if isinstance(value, str) and value.strip():
+        try:
+            value = json.loads(value)
+        except ValueError:
+            r.fail("attributes", 'must be a JSON object, like {"knots_per_sq_inch": 100}')
+            value = None
+    if isinstance(value, dict):
+        attrs.update(value)
+    elif value not in (None, ""):
+        r.fail("attributes", "must be a JSON object")
+    for key, cell in r.raw.items():
+        for prefix in ("attr.", "attr:"):
+            if key.startswith(prefix) and key[len(prefix) :] and cell not in (None, ""):
+                attrs[key[len(prefix) :]] = cell if not isinstance(cell, str) else clean(cell)
+    if len(json.dumps(attrs, default=str)) > 20_000:
+        r.fail("attributes", "are larger than 20,000 characters")
+        return {}
+    try:
+        return json.loads(json.dumps(attrs, allow_nan=False))  # type: ignore[no-any-return]
+    except (TypeError, ValueError):
+        r.fail("attributes", "must hold only JSON values (text, numbers, lists, objects)")
+        return {}
+
+
+def validate_item(raw: Mapping[str, Any], row: int, rules: Rules) -> ItemIn | list[FieldIssue]:
+    if not isinstance(raw, Mapping):
+        return [FieldIssue(row=row, field=None, message="each item must be an object of fields")]
+    r = _Row(raw, row)
+    sku = r.pattern(
+        "sku", SKU_RE, "use 1-40 letters, digits, '.', '_' or '-'", required=True, max_len=40
+    )
+    product_ref = r.pattern(
+        "product_ref", REF_RE, "use 1-64 letters, digits, '.', '_' or '-'", max_len=64
+    )
+    producer_ref = r.text("producer_ref", required=True, max_len=64, label="producer's ref")
+    title_en = r.text("title_en", required=True, max_len=200, label="English title")
+    title_hi = r.hindi("title_hi", 200)
+    description_en = r.text("description_en", max_len=2000)
+    description_hi = r.hindi("description_hi", 2000)
+    district_code = r.district(rules.districts)
+    craft = r.text("craft", max_len=120)
+    odop_product = r.text("odop_product", max_len=200)
+    gi_tag = r.text("gi_tag", max_len=200)
+    hsn_code = _hsn(r)
+    gst_rate = _gst(r, rules.gst_rates)
+    mrp = r.money("mrp")
+    price = r.money("price")
+    if mrp is not None and mrp == 0:
+        r.fail("mrp", "must be more than 0")
+    if price is not None and price == 0:
+        r.fail("price", "must be more than 0")
+    if mrp and price and price > mrp:
+        r.fail("price", f"₹{paise_to_rupees(price)} is above the MRP ₹{paise_to_rupees(mrp)}")
+    stock = _stock(r)
+    dims = {n: r.decimal(n) for n in ("weight_g", "length_cm", "width_cm", "height_cm")}
+    material = r.text("material", max_len=120)
+    color = r.text("color", max_len=60)
+    size = r.text("size", max_len=60)
+    images = _images(r, rules)
+    attributes = _attributes(r)
+    if r.issues:
+        return r.issues
+    assert sku and producer_ref and title_en and hsn_code and gst_rate is not None  # noqa: S101
+    assert mrp is not None and price is not None and stock is not None  # noqa: S101
+    return ItemIn(
+        row=row,
+        sku=sku,
+        product_ref=product_ref or sku,
+        producer_ref=producer_ref,
+        title_en=title_en,
+        title_hi=title_hi,
+        description_en=description_en,
+        description_hi=description_hi,
+        district_code=district_code,
+        craft=craft,
+        odop_product=odop_product,
+        gi_tag=gi_tag,
+        hsn_code=hsn_code,
+        gst_rate=gst_rate,
+        mrp_paise=mrp,
+        price_paise=price,
+        stock=stock,
+        material=material,
+        color=color,
+        size=size,
+        images=images,
+        attributes=attributes,
+        **dims,
+    )
+
+
+def validate_producer(
+    raw: Mapping[str, Any], index: int, rules: Rules
+) -> ProducerIn | list[FieldIssue]:
+    if not isinstance(raw, Mapping):
+        return [FieldIssue(field=f"producers[{index}]", message="each producer must be an object")]
+    r = _Row(raw, None, prefix=f"producers[{index}].")
+    ref = r.pattern("ref", REF_RE, "use 1-64 letters, digits, '.', '_' or '-'", required=True, max_len=64)
+    kind_text = r.text("kind", required=True, max_len=40, label="kind of producer")
+    kind = None
+    if kind_text is not None:
+        kind = PRODUCER_KIND_SYNONYMS.get(kind_text.casefold().replace("-", " ").strip())
+        kind = kind or PRODUCER_KIND_SYNONYMS.get(kind_text.casefold())
+        if kind is None:
+            r.fail("kind", "must be one of " + ", ".join(k.value for k in ProducerKind))
+    name_en = r.text("name_en", required=True, max_len=200, label="English name")
+    name_hi = r.hindi("name_hi", 200)
+    district_code = r.district(rules.districts)
+    craft = r.text("craft", max_len=120)
+    pehchan = r.checked("pehchan_card", validate_pehchan)
+    udyam = r.checked("udyam_number", validate_udyam)
+    gstin = r.checked("gstin", validate_gstin)
+    phone = r.pattern("phone", PHONE_RE, "must be a phone number, like +91 94150 12345", max_len=20)
+    if r.issues:
+        return r.issues
+    assert ref and kind and name_en  # noqa: S101
+    return ProducerIn(
+        ref=ref,
+        kind=kind,
+        name_en=name_en,
+        name_hi=name_hi,
+        district_code=district_code,
+        craft=craft,
+        pehchan_card=pehchan,
+        udyam_number=udyam,
+        gstin=gstin,
+        phone=phone,
+    )

@@ -1,0 +1,1 @@
+"""Per (variant × account) listing state: desired vs confirmed, issues, stock derivation."""

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from odop_sync.listings.projection import PricingRule, available_to_sell, project_price, state_hash
+from odop_sync.models.sync import Rounding
+
+
+class TestProjectPrice:
+    def test_no_rule_sends_the_canonical_price(self) -> None:
+        assert project_price(159_900, 185_000, PricingRule()).final_paise == 159_900
+
+    def test_markup_then_rounding_to_a_price_ending_in_9(self) -> None:
+        rule = PricingRule(markup_percent=Decimal("10"), rounding=Rounding.ENDS_IN_9)
+        d = project_price(113_000, 200_000, rule)  # 1130 * 1.1 = 1243
+        assert (d.marked_up_paise, d.final_paise) == (124_300, 124_900)
+
+    def test_never_above_mrp(self) -> None:
+        d = project_price(180_000, 185_000, PricingRule(markup_percent=Decimal("15")))
+        assert (d.final_paise, d.clamped_by) == (185_000, "mrp")
+
+    def test_never_below_the_floor(self) -> None:
+        d = project_price(50_000, 90_000, PricingRule(floor_paise=60_000))
+        assert (d.final_paise, d.clamped_by) == (60_000, "floor")
+
+    def test_mrp_wins_over_a_floor_above_it(self) -> None:
+        d = project_price(50_000, 55_000, PricingRule(floor_paise=60_000))
+        assert d.final_paise == 55_000
+
+    def test_fixed_markup_and_whole_rupees(self) -> None:
+        rule = PricingRule(markup_fixed_paise=4_950, rounding=Rounding.RUPEE)
+        assert project_price(100_000, 200_000, rule).final_paise == 105_000
+
+
+class TestAvailableToSell:
+    def test_on_hand_less_reservations_less_buffer(self) -> None:
+        assert available_to_sell(10, 3, 2).available_to_sell == 5
+
+    def test_never_negative(self) -> None:
+        assert available_to_sell(2, 3, 1).available_to_sell == 0
+
+
+class TestStateHash:
+    def test_key_order_does_not_matter_and_values_do(self) -> None:
+        assert state_hash({"a": 1, "b": "₹"}) == state_hash({"b": "₹", "a": 1})
+        assert state_hash({"a": 1}) != state_hash({"a": 2})
