@@ -76,7 +76,7 @@ async def e2e(database_url: str, items: list[dict[str, Any]]) -> float:
             r.raise_for_status()
             batch_id = r.json()["id"]
             while True:
-                b = (await client.get(f"/v1/batches/{batch_id}?rows=", headers=headers)).json()
+                b = (await client.get(f"/v1/batches/{batch_id}?rows=none", headers=headers)).json()
                 if b["status"] == "completed":
                     break
                 await asyncio.sleep(0.02)

@@ -38,7 +38,7 @@ def _start_server(database_url: str, port: int, log: Path) -> subprocess.Popen[b
         "ODOP_DATABASE_URL": database_url,
         "ODOP_JOBS__LEASE_TTL_S": "2",
         "ODOP_JOBS__HEARTBEAT_S": "0.5",
-        "ODOP_JOBS__BATCH_CHUNK_ROWS": "250",
+        "ODOP_JOBS__BATCH_CHUNK_ROWS": "100",
     }
     return subprocess.Popen(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "odop_sync.cli", "serve", "--port", str(port)],
@@ -89,7 +89,7 @@ class TestKillDashNine:
                 seen: dict[str, Any] = {}
                 for _ in range(3000):
                     seen = (
-                        await client.get(f"/v1/batches/{batch_id}?rows=", headers=bearer(key))
+                        await client.get(f"/v1/batches/{batch_id}?rows=none", headers=bearer(key))
                     ).json()
                     if seen["counts"]["processed"] >= 1000:
                         break
@@ -104,7 +104,7 @@ class TestKillDashNine:
                 deadline = time.monotonic() + 240
                 while True:
                     done = (
-                        await client.get(f"/v1/batches/{batch_id}?rows=", headers=bearer(key))
+                        await client.get(f"/v1/batches/{batch_id}?rows=none", headers=bearer(key))
                     ).json()
                     if done["status"] == "completed":
                         break

@@ -21,7 +21,7 @@ from odop_sync.batches.service import PROCESS_JOB
 from odop_sync.batches.tasks import process_batch
 from odop_sync.catalog.endpoints import router as catalog_router
 from odop_sync.config import Settings, get_settings
-from odop_sync.db import create_engine, create_sessionmaker
+from odop_sync.db import create_engine, create_sessionmaker, read_only
 from odop_sync.demo.loader import IMAGES_DIR, IMAGES_ROUTE
 from odop_sync.events import CatalogEvents
 from odop_sync.jobs.runner import JobRunner
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
+        app.state.read_sessionmaker = create_sessionmaker(read_only(engine))
         app.state.events = events
         app.state.runner = runner
         app.state.workers_enabled = workers

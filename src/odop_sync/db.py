@@ -33,7 +33,19 @@ def _sqlite_begin(conn: Any) -> None:
     # A deferred transaction that later writes fails at once with SQLITE_BUSY when another
     # writer got there first (busy_timeout does not apply to that upgrade). BEGIN IMMEDIATE takes
     # the write lock up front and waits for it, which serialises the embedded writers safely.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only sessions (see `read_only`) begin deferred: under WAL they never wait for writers.
+    if conn.get_execution_options().get(READ_ONLY_OPTION):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY_OPTION = "odop_read_only"
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, for sessions that only read (API GETs): no write lock on SQLite."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:

@@ -18,8 +18,14 @@ from odop_sync.models import Agency, Role
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     # Write endpoints commit explicitly before they answer, so a failed commit is never
-    # reported as success; anything uncommitted is rolled back here.
-    async with request.app.state.sessionmaker() as session:
+    # reported as success; anything uncommitted is rolled back here. GETs only read, and on
+    # SQLite they must not queue behind a batch that is being written.
+    factory = (
+        request.app.state.read_sessionmaker
+        if request.method in ("GET", "HEAD")
+        else request.app.state.sessionmaker
+    )
+    async with factory() as session:
         yield session
 
 

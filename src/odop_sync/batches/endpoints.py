@@ -190,12 +190,14 @@ async def get_batch(
     session: SessionDep,
     principal: PrincipalDep,
     rows: Annotated[
-        Literal["all", "pending", "created", "updated", "unchanged", "rejected"] | None,
-        Query(description="include per-row results with this status"),
+        Literal["all", "none", "pending", "created", "updated", "unchanged", "rejected"],
+        Query(description="per-row results to include: all, none, or those with one status"),
     ] = "all",
     after: Annotated[int, Query(ge=0, le=2**62, description="row cursor")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> BatchRead:
     principal.require_catalog_reader()
     batch = await service.get_batch(session, batch_id, principal.agency_scope())
-    return await service.read_batch(session, batch, rows=rows, after=after, limit=limit)
+    return await service.read_batch(
+        session, batch, rows=None if rows == "none" else rows, after=after, limit=limit
+    )
