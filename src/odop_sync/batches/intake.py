@@ -47,7 +47,14 @@ def parse_sheet(
         raise ValidationProblem("the file is named .xlsx but is not a valid Excel workbook")
     if b"\x00" in content[:4096] and not _looks_utf16(content):
         raise UnsupportedMediaType("the file is neither CSV text nor an XLSX workbook")
-    return _parse_csv(content, limits)
+    try:
+        text = decode_text(content)
+    except UnicodeDecodeError:
+        raise UnsupportedMediaType(
+            "the file is neither CSV text nor an XLSX workbook; save the sheet from Excel as "
+            "CSV UTF-8 or Excel Workbook (.xlsx)"
+        ) from None
+    return _parse_csv(text, limits)
 
 
 def _looks_utf16(content: bytes) -> bool:
@@ -79,8 +86,7 @@ def _sniff_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _parse_csv(content: bytes, limits: LimitSettings) -> ParsedSheet:
-    text = decode_text(content)
+def _parse_csv(text: str, limits: LimitSettings) -> ParsedSheet:
     first_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
     try:
