@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from urllib.parse import unquote
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,7 +26,7 @@ from odop_sync.db import create_engine, create_sessionmaker, read_only
 from odop_sync.demo.loader import IMAGES_DIR, IMAGES_ROUTE
 from odop_sync.events import CatalogEvents
 from odop_sync.jobs.runner import JobRunner
-from odop_sync.kit.problems import install_handlers
+from odop_sync.kit.problems import FieldIssue, ValidationProblem, install_handlers, problem_response
 from odop_sync.logging import request_id_var
 from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 
@@ -97,7 +98,14 @@ async def _request_context(
     token = request_id_var.set(request_id)
     started = time.perf_counter()
     try:
-        response = await call_next(request)
+        if "\x00" in unquote(request.url.path) or "\x00" in unquote(request.url.query):
+            response = problem_response(
+                ValidationProblem(
+                    "the URL contains a NUL character", errors=[FieldIssue(message="remove it")]
+                ).to_problem(request.url.path)
+            )
+        else:
+            response = await call_next(request)
     finally:
         request_id_var.reset(token)
     route = request.scope.get("route")

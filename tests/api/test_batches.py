@@ -314,3 +314,32 @@ class TestSheetUploads:
         }
         product = (await client.get("/v1/products", headers=bearer(key))).json()["items"][0]
         assert product["title_hi"] == "गोरखपुर टेराकोटा घोड़ा"
+
+
+class TestTextTheDatabaseCannotStore:
+    async def test_a_row_with_a_nul_character_is_rejected_by_row_and_the_rest_applied(
+        self, client: httpx.AsyncClient, make_agency: MakeAgency, make_key: MakeKey
+    ) -> None:
+        key = await _agency_key(make_agency, make_key)
+        body = {
+            "producers": [PRODUCER],
+            "items": [item("NUL-1", title_en="bad\x00title"), item("OK-1")],
+        }
+        r = await client.post("/v1/batches", json=body, headers=bearer(key))
+        assert r.status_code == 202, r.text
+        batch = await wait_for_batch(client, key, r.json()["id"])
+        rows = {row["row"]: row for row in batch["rows"]}
+        assert rows[1]["status"] == "rejected"
+        assert "NUL" in rows[1]["errors"][0]["message"]
+        assert rows[2]["status"] == "created"
+
+    async def test_a_nul_in_a_query_or_body_is_a_422_not_a_crash(
+        self, client: httpx.AsyncClient, make_agency: MakeAgency, make_key: MakeKey
+    ) -> None:
+        key = await _agency_key(make_agency, make_key)
+        r = await client.get("/v1/products?craft=a%00b", headers=bearer(key))
+        assert r.status_code == 422
+        r = await client.post(
+            "/v1/producers", json={**PRODUCER, "name_en": "a\x00"}, headers=bearer(key)
+        )
+        assert r.status_code == 422

@@ -22,7 +22,7 @@ from tests.api.helpers import PRODUCER, item
 from tests.conftest import MakeAgency, MakeKey
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("ODOP_SCHEMATHESIS_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("ODOP_SCHEMATHESIS_EXAMPLES", "80"))
 # What the API promises: never a server error, and every answer inside its documented status
 # codes, content types, headers and schemas. (Business rules beyond JSON Schema, such as the
 # GSTIN check character, rightly answer 422 to schema-valid input, so positive-data acceptance

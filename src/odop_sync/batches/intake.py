@@ -12,7 +12,12 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from odop_sync.config import LimitSettings
-from odop_sync.kit.problems import FieldIssue, PayloadTooLarge, UnsupportedMediaType, ValidationProblem
+from odop_sync.kit.problems import (
+    FieldIssue,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationProblem,
+)
 from odop_sync.kit.text import clean
 
 REQUIRED_COLUMNS = ("sku",)
@@ -62,7 +67,9 @@ def _looks_utf16(content: bytes) -> bool:
         return True
     head = content[:4096]
     # ASCII text in UTF-16 has a NUL in every other byte.
-    return len(head) >= 4 and (head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4)
+    return len(head) >= 4 and (
+        head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4
+    )
 
 
 def decode_text(content: bytes) -> str:
@@ -72,7 +79,9 @@ def decode_text(content: bytes) -> str:
         return content.decode("utf-16")
     if _looks_utf16(content):
         head = content[:4096]
-        return content.decode("utf-16-le" if head[1::2].count(0) >= head[0::2].count(0) else "utf-16-be")
+        return content.decode(
+            "utf-16-le" if head[1::2].count(0) >= head[0::2].count(0) else "utf-16-be"
+        )
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
@@ -93,7 +102,8 @@ def _parse_csv(text: str, limits: LimitSettings) -> ParsedSheet:
         header = next(reader, None)
         if header is None:
             raise ValidationProblem(
-                "the sheet is empty", errors=[FieldIssue(row=1, field=None, message="no header row")]
+                "the sheet is empty",
+                errors=[FieldIssue(row=1, field=None, message="no header row")],
             )
         columns = _check_header(header)
         rows: list[tuple[int, dict[str, Any]]] = []

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from odop_sync.batches.schemas import BatchCounts, BatchRead, DryRunRead, RowResult
 from odop_sync.catalog.service import Outcome, apply_items, upsert_producers
 from odop_sync.jobs import repository as jobs
-from odop_sync.kit.problems import Conflict, FieldIssue, NotFound
-from odop_sync.kit.text import clean
+from odop_sync.kit.problems import Conflict, FieldIssue, NotFound, ValidationProblem
+from odop_sync.kit.text import clean, has_nul, without_nul
 from odop_sync.kit.time import utcnow
 from odop_sync.metrics import BATCH_ROWS
 from odop_sync.models import Batch, BatchRow, BatchStatus, RowStatus
@@ -32,23 +32,46 @@ PROCESS_JOB = "batches.process"
 
 @dataclass
 class Intake:
-    """A batch as received: producers section, rows with their row numbers, and a digest."""
+    """A batch as received: producers section, rows with their row numbers, and a digest.
+
+    Rows that cannot even be stored as given (a SKU repeated in the batch, NUL characters) are
+    rejected here, with their row named, and kept in a sanitised copy.
+    """
 
     source: str
     filename: str | None
     producers: list[dict[str, Any]]
     rows: list[tuple[int, dict[str, Any]]]
     digest: str = ""
-    duplicates: dict[int, FieldIssue] = field(default_factory=dict)
+    rejected_at_intake: dict[int, FieldIssue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if has_nul(self.producers):
+            raise ValidationProblem(
+                "the producers section contains a NUL character",
+                errors=[FieldIssue(field="producers", message="remove NUL characters")],
+            )
         first_seen: dict[str, int] = {}
-        for row_no, data in self.rows:
+        for n, (row_no, data) in enumerate(self.rows):
+            if not isinstance(data, dict) or has_nul(data):
+                issue = (
+                    "must be an object"
+                    if not isinstance(data, dict)
+                    else "contains a NUL character"
+                )
+                self.rejected_at_intake[row_no] = FieldIssue(
+                    row=row_no, field=None, message=f"the row {issue}"
+                )
+                self.rows[n] = (
+                    row_no,
+                    without_nul(data) if isinstance(data, dict) else {"value": without_nul(data)},
+                )
+                continue
             sku = clean(data.get("sku"))
             if not sku:
                 continue
             if sku in first_seen:
-                self.duplicates[row_no] = FieldIssue(
+                self.rejected_at_intake[row_no] = FieldIssue(
                     row=row_no,
                     field="sku",
                     message=f"SKU {sku!r} already appears at row {first_seen[sku]}; "
@@ -120,7 +143,7 @@ async def submit(
     rejected = 0
     values = []
     for row_no, data in intake.rows:
-        dup = intake.duplicates.get(row_no)
+        dup = intake.rejected_at_intake.get(row_no)
         rejected += dup is not None
         values.append(
             {
@@ -170,18 +193,18 @@ async def dry_run(
         producers, producer_issues = validate_producers(intake.producers, rules)
         if producers:
             await upsert_producers(session, agency_id, producers, actor)
-        rows = [(r, d) for r, d in intake.rows if r not in intake.duplicates]
+        rows = [(r, d) for r, d in intake.rows if r not in intake.rejected_at_intake]
         outcomes = await _apply_rows(session, agency_id, rows, rules, actor, "dry-run")
         by_row = dict(zip((r for r, _ in rows), outcomes, strict=True))
         for row_no, data in intake.rows:
             sku = clean(data.get("sku")) or None
-            if row_no in intake.duplicates:
+            if row_no in intake.rejected_at_intake:
                 results.append(
                     RowResult(
                         row=row_no,
                         sku=sku,
                         status=RowStatus.REJECTED,
-                        errors=[intake.duplicates[row_no]],
+                        errors=[intake.rejected_at_intake[row_no]],
                     )
                 )
             else:

@@ -468,7 +468,9 @@ def validate_producer(
     if not isinstance(raw, Mapping):
         return [FieldIssue(field=f"producers[{index}]", message="each producer must be an object")]
     r = _Row(raw, None, prefix=f"producers[{index}].")
-    ref = r.pattern("ref", REF_RE, "use 1-64 letters, digits, '.', '_' or '-'", required=True, max_len=64)
+    ref = r.pattern(
+        "ref", REF_RE, "use 1-64 letters, digits, '.', '_' or '-'", required=True, max_len=64
+    )
     kind_text = r.text("kind", required=True, max_len=40, label="kind of producer")
     kind = None
     if kind_text is not None:

@@ -4,12 +4,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from odop_sync.kit.text import has_nul
 
 from odop_sync.models import ProducerKind
 
 
-class AgencyCreate(BaseModel):
+class ApiInput(BaseModel):
+    """Request bodies: text that PostgreSQL could not store (NUL) is refused as invalid input."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if has_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
+
+
+class AgencyCreate(ApiInput):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["up-odop"])
     name: str = Field(min_length=1, max_length=200, examples=["UP ODOP Cell"])
     state: str = Field(default="Uttar Pradesh", min_length=1, max_length=64)
@@ -24,7 +37,7 @@ class AgencyRead(BaseModel):
     created_at: datetime
 
 
-class ProducerCreate(BaseModel):
+class ProducerCreate(ApiInput):
     """Checked by the same rules as a batch's producers section."""
 
     model_config = ConfigDict(
@@ -124,7 +137,7 @@ class Page(BaseModel, Generic[T]):
     next_cursor: int | None = Field(description="pass as ?after= for the next page")
 
 
-class VariantUpdate(BaseModel):
+class VariantUpdate(ApiInput):
     """Any subset of a variant's fields; the result is checked by the batch rules."""
 
     model_config = ConfigDict(

@@ -71,5 +71,7 @@ def available_to_sell(on_hand: int, reserved: int, buffer: int) -> StockDerivati
 
 def state_hash(payload: dict[str, Any]) -> str:
     """A stable digest of a desired state (content or offer) for dirty detection."""
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    text = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False
+    )
     return hashlib.sha256(text.encode()).hexdigest()
