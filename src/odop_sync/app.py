@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from urllib.parse import unquote
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse

@@ -76,7 +76,7 @@ class JobSettings(BaseModel):
     max_attempts: int = 8
     backoff_base_s: float = 2.0
     backoff_max_s: float = 600.0
-    batch_chunk_rows: int = 500
+    batch_chunk_rows: int = 1000
 
 
 class Settings(BaseSettings):

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -48,6 +49,10 @@ def read_only(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
 def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
     url = settings.database_url
     kwargs: dict[str, Any] = {}
@@ -59,6 +64,8 @@ def create_engine(settings: Settings, **overrides: Any) -> AsyncEngine:
             kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # orjson: several times faster than json for the batch rows, audits and images written in bulk.
+    kwargs.update(json_serializer=_json_dumps, json_deserializer=orjson.loads)
     kwargs.update(overrides)
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):

@@ -343,3 +343,37 @@ class TestTextTheDatabaseCannotStore:
             "/v1/producers", json={**PRODUCER, "name_en": "a\x00"}, headers=bearer(key)
         )
         assert r.status_code == 422
+
+
+class TestProductChanges:
+    async def test_a_changed_title_updates_the_product_and_is_audited(
+        self,
+        client: httpx.AsyncClient,
+        make_agency: MakeAgency,
+        make_key: MakeKey,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        key = await _agency_key(make_agency, make_key)
+        r = await client.post(
+            "/v1/batches",
+            json={"producers": [PRODUCER], "items": [item("T-1")]},
+            headers=bearer(key),
+        )
+        await wait_for_batch(client, key, r.json()["id"])
+        r = await client.post(
+            "/v1/batches",
+            json={"items": [item("T-1", title_en="Bhadohi silk carpet")]},
+            headers=bearer(key),
+        )
+        batch = await wait_for_batch(client, key, r.json()["id"])
+        assert batch["counts"]["updated"] == 1
+        product = (await client.get("/v1/products", headers=bearer(key))).json()["items"][0]
+        assert product["title_en"] == "Bhadohi silk carpet"
+        async with sessionmaker() as session:
+            audit = await session.scalar(
+                select(AuditRecord).where(
+                    AuditRecord.entity == "product", AuditRecord.action == "update"
+                )
+            )
+        assert audit is not None
+        assert audit.after == {"title_en": "Bhadohi silk carpet"}

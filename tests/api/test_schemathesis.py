@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
 
 from tests.api.helpers import PRODUCER, item
 from tests.conftest import MakeAgency, MakeKey

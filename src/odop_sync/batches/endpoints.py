@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from odop_sync.batches.intake import parse_sheet
-from odop_sync.batches.validation import Rules
 from pydantic import ValidationError
 
 from odop_sync.batches import service
+from odop_sync.batches.intake import parse_sheet
 from odop_sync.batches.schemas import BatchCreate, BatchRead, DryRunRead
+from odop_sync.batches.validation import Rules
 from odop_sync.config import Settings
 from odop_sync.deps import PrincipalDep, RunnerDep, SessionDep, SettingsDep, acting_agency_id
 from odop_sync.kit.problems import (
@@ -89,8 +89,8 @@ async def read_intake(request: Request, settings: Settings) -> service.Intake:
         )
     if content_type.startswith("application/json") or not content_type:
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
             raise ValidationProblem(f"the body is not valid JSON: {exc}") from None
         try:
             parsed = BatchCreate.model_validate(data)
@@ -116,7 +116,8 @@ async def read_intake(request: Request, settings: Settings) -> service.Intake:
             filename=None,
             producers=parsed.producers,
             rows=[(n + 1, item) for n, item in enumerate(parsed.items)],
-            digest=service.digest_bytes(b"json", json.dumps(data, sort_keys=True).encode()),
+            digest=service.digest_bytes(b"json", body),
+            may_contain_nul=b"\\u0000" in body or b"\x00" in body,
         )
     raise UnsupportedMediaType(
         f"content type {content_type!r} is not accepted: send application/json or "

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from odop_sync.batches.validation import ItemIn, ProducerIn, Rules, validate_item, validate_producer
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.batches.schemas import BatchCounts, BatchRead, DryRunRead, RowResult
+from odop_sync.batches.validation import ItemIn, ProducerIn, Rules, validate_item, validate_producer
 from odop_sync.catalog.service import Outcome, apply_items, upsert_producers
 from odop_sync.jobs import repository as jobs
 from odop_sync.kit.problems import Conflict, FieldIssue, NotFound, ValidationProblem
@@ -43,6 +43,8 @@ class Intake:
     producers: list[dict[str, Any]]
     rows: list[tuple[int, dict[str, Any]]]
     digest: str = ""
+    # False when the raw body provably has no NUL (no "\u0000" escape): skips a per-row scan.
+    may_contain_nul: bool = True
     rejected_at_intake: dict[int, FieldIssue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -53,7 +55,7 @@ class Intake:
             )
         first_seen: dict[str, int] = {}
         for n, (row_no, data) in enumerate(self.rows):
-            if not isinstance(data, dict) or has_nul(data):
+            if not isinstance(data, dict) or (self.may_contain_nul and has_nul(data)):
                 issue = (
                     "must be an object"
                     if not isinstance(data, dict)
@@ -156,7 +158,7 @@ async def submit(
             }
         )
     for start in range(0, len(values), 2000):
-        await session.execute(insert(BatchRow), values[start : start + 2000])
+        await session.execute(BatchRow.__table__.insert(), values[start : start + 2000])
     if rejected:
         batch.rejected_count = rejected
         batch.processed_rows = rejected
@@ -282,14 +284,14 @@ async def process_chunk(session: AsyncSession, batch_id: int, rules: Rules, size
     batch = await session.get(Batch, batch_id, with_for_update=True)
     if batch is None or batch.status is not BatchStatus.PROCESSING:
         return False
-    rows = list(
-        await session.scalars(
-            select(BatchRow)
+    rows = (
+        await session.execute(
+            select(BatchRow.id, BatchRow.row_no, BatchRow.data)
             .where(BatchRow.batch_id == batch_id, BatchRow.status == RowStatus.PENDING)
             .order_by(BatchRow.row_no)
             .limit(size)
         )
-    )
+    ).all()
     if not rows:
         batch.status = BatchStatus.COMPLETED
         batch.finished_at = utcnow()
@@ -306,14 +308,24 @@ async def process_chunk(session: AsyncSession, batch_id: int, rules: Rules, size
     for row, outcome in zip(rows, outcomes, strict=True):
         updates.append(
             {
-                "id": row.id,
+                "_id": row.id,
                 "status": outcome.status,
                 "variant_id": outcome.variant_id,
                 "errors": [e.model_dump() for e in outcome.errors] or None,
             }
         )
         BATCH_ROWS.labels(outcome.status.value).inc()
-    await session.execute(update(BatchRow), updates)
+    rows_table = BatchRow.__table__
+    await session.execute(
+        rows_table.update()  # type: ignore[attr-defined]
+        .where(rows_table.c.id == bindparam("_id"))  # type: ignore[attr-defined]
+        .values(
+            status=bindparam("status"),
+            variant_id=bindparam("variant_id"),
+            errors=bindparam("errors"),
+        ),
+        updates,
+    )
     batch.processed_rows += len(rows)
     batch.created_count += sum(o.status is RowStatus.CREATED for o in outcomes)
     batch.updated_count += sum(o.status is RowStatus.UPDATED for o in outcomes)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from odop_sync.batches.validation import Rules
-
 from odop_sync.batches import service
+from odop_sync.batches.validation import Rules
 from odop_sync.config import Settings
 from odop_sync.db import transaction
 from odop_sync.jobs.runner import JobContext

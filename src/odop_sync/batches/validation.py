@@ -7,18 +7,21 @@ knows what to change in the sheet. JSON values (numbers, lists, objects) and she
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
 import re
+import socket
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from odop_sync.catalog.districts import DistrictIndex, district_index
 from odop_sync.catalog.identifiers import validate_gstin, validate_pehchan, validate_udyam
@@ -31,24 +34,44 @@ from odop_sync.models import ProducerKind
 SKU_RE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 REF_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 HSN_RE = re.compile(r"^(\d{4}|\d{6}|\d{8})$")
-DEVANAGARI_RE = re.compile(r"[\u0900-\u097F]")
+# A Devanagari letter (independent vowels, consonants, nukta forms, om); signs and digits alone
+# (a danda, "१२") do not make a Hindi title.
+DEVANAGARI_LETTER_RE = re.compile(r"[\u0904-\u0939\u093D\u0950\u0958-\u0961\u0972-\u097F]")
+IST = timezone(timedelta(hours=5, minutes=30))  # GST slabs change at midnight in India
+MAX_WEIGHT_G = Decimal(10_000_000)  # 10 tonnes; the column is NUMERIC(12, 2)
+MAX_LENGTH_CM = Decimal(100_000)  # 1 km; the columns are NUMERIC(10, 2)
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{6,18}[0-9]$")
 
+# Keys are folded by `_kind_key`: lower case, letters and digits only ("Self-Help Group (SHG)"
+# -> "selfhelpgroupshg").
 PRODUCER_KIND_SYNONYMS = {
     "artisan": ProducerKind.ARTISAN,
+    "individualartisan": ProducerKind.ARTISAN,
+    "individual": ProducerKind.ARTISAN,
     "weaver": ProducerKind.ARTISAN,
     "craftsperson": ProducerKind.ARTISAN,
-    "self_help_group": ProducerKind.SELF_HELP_GROUP,
-    "self help group": ProducerKind.SELF_HELP_GROUP,
+    "craftsman": ProducerKind.ARTISAN,
+    "craftswoman": ProducerKind.ARTISAN,
+    "karigar": ProducerKind.ARTISAN,
+    "selfhelpgroup": ProducerKind.SELF_HELP_GROUP,
+    "selfhelpgroupshg": ProducerKind.SELF_HELP_GROUP,
     "shg": ProducerKind.SELF_HELP_GROUP,
-    "khadi_unit": ProducerKind.KHADI_UNIT,
-    "khadi unit": ProducerKind.KHADI_UNIT,
+    "womensshg": ProducerKind.SELF_HELP_GROUP,
+    "khadiunit": ProducerKind.KHADI_UNIT,
     "khadi": ProducerKind.KHADI_UNIT,
+    "khadiinstitution": ProducerKind.KHADI_UNIT,
+    "kviunit": ProducerKind.KHADI_UNIT,
     "cooperative": ProducerKind.COOPERATIVE,
-    "co-operative": ProducerKind.COOPERATIVE,
+    "cooperativesociety": ProducerKind.COOPERATIVE,
     "coop": ProducerKind.COOPERATIVE,
     "exporter": ProducerKind.EXPORTER,
+    "exporthouse": ProducerKind.EXPORTER,
+    "merchantexporter": ProducerKind.EXPORTER,
 }
+
+
+def _kind_key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +106,8 @@ class ItemIn:
     attributes: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
+        """JSON-safe canonical fields: Decimals as normalised strings ("0.25", "5", "12.5"),
+        money both as rupee strings ("1250.00") and as `*_paise` integers. No row number."""
         out: dict[str, Any] = {}
         for name in self.__slots__:
             if name == "row":
@@ -97,12 +122,13 @@ class ItemIn:
         out["price"] = str(paise_to_rupees(self.price_paise))
         return out
 
-    def content_hash(self) -> str:
-        """Digest of everything but the row number and stock: equal rows hash equal."""
-        data = self.to_json()
+    def content_hash(self, data: dict[str, Any] | None = None) -> str:
+        """SHA-256 (hex) of the key-sorted canonical JSON of everything but the row number and
+        stock: a re-sent row with only new stock is "unchanged" content. Pass `to_json()` when
+        you have it already."""
+        data = dict(data if data is not None else self.to_json())
         data.pop("stock")
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +145,9 @@ class ProducerIn:
     phone: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        out = {name: getattr(self, name) for name in self.__slots__}
+        out["kind"] = self.kind.value
+        return out
 
 
 def _decimal_text(value: Decimal) -> str:
@@ -129,28 +157,40 @@ def _decimal_text(value: Decimal) -> str:
 
 @dataclass(frozen=True)
 class Rules:
+    """What validation checks against: the GST rates in force, the districts, the image limit
+    and whether private image hosts are allowed (development and demo sandboxes only)."""
+
     gst_rates: frozenset[Decimal]
     districts: DistrictIndex
     max_images: int = 10
     allow_private_image_hosts: bool = False
-    _cache_key: tuple[Any, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Rules:
-        return _rules(settings.limits.max_images_per_item, settings.allow_private_image_hosts)
+        # Cached per day as well, so a long-running worker picks up a new GST slab at midnight.
+        return _rules(
+            settings.limits.max_images_per_item,
+            settings.allow_private_image_hosts,
+            india_today(),
+        )
 
 
-@cache
-def _rules(max_images: int, allow_private: bool) -> Rules:
+@functools.cache
+def _rules(max_images: int, allow_private: bool, day: date) -> Rules:
     return Rules(
-        gst_rates=gst_rates_in_force(date.today()),  # noqa: DTZ011 - a calendar date in India
+        gst_rates=gst_rates_in_force(day),
         districts=district_index(),
         max_images=max_images,
         allow_private_image_hosts=allow_private,
     )
 
 
+def india_today() -> date:
+    return datetime.now(IST).date()
+
+
 def gst_rates_in_force(day: date) -> frozenset[Decimal]:
+    """The GST rates (percent) of the slab set in force on `day`, from config/gst.toml."""
     with (config_dir() / "gst.toml").open("rb") as fh:
         slabs = tomllib.load(fh)["slabs"]
     for slab in slabs:
@@ -194,8 +234,10 @@ class _Row:
 
     def hindi(self, name: str, max_len: int) -> str | None:
         text = self.text(name, max_len=max_len)
-        if text is not None and not DEVANAGARI_RE.search(text):
-            self.fail(name, "must be Hindi in Devanagari script (leave it empty if there is none)")
+        if text is not None and not DEVANAGARI_LETTER_RE.search(text):
+            self.fail(
+                name, "must be Hindi written in Devanagari script; leave it empty if there is none"
+            )
             return None
         return text
 
@@ -206,27 +248,36 @@ class _Row:
             return None
         return text
 
-    def decimal(self, name: str, *, positive: bool = True) -> Decimal | None:
+    def measure(self, name: str, unit: str, maximum: Decimal) -> Decimal | None:
+        """An optional positive number with at most 2 decimals (weights, package sizes)."""
         value = self.raw.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        if isinstance(value, bool) or isinstance(value, dict | list):
-            self.fail(name, "must be a number")
+        if isinstance(value, bool | dict | list):
+            self.fail(name, f"must be a number of {unit}, like 250 or 12.5")
             return None
+        text = repr(value) if isinstance(value, float) else clean(value).replace(",", "")
         try:
-            number = Decimal(str(value).strip().replace(",", ""))
+            number = Decimal(text)
         except InvalidOperation:
-            self.fail(name, "must be a number")
+            self.fail(name, f"must be a number of {unit}, like 250 or 12.5")
             return None
-        if not number.is_finite() or (positive and number <= 0) or number >= Decimal("1e9"):
-            self.fail(name, "must be a positive number")
+        if not number.is_finite() or number <= 0:
+            self.fail(name, f"must be more than 0 {unit} (leave it empty if unknown)")
+            return None
+        if number > maximum:
+            self.fail(name, f"must be at most {maximum:,} {unit}; check the unit")
+            return None
+        if number != number.quantize(Decimal("0.01")):
+            self.fail(name, "has more than 2 decimal places")
             return None
         return number.quantize(Decimal("0.01"))
 
     def money(self, name: str) -> int | None:
         value = self.raw.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
-            self.fail(name, f"is required: the {name.upper()} in rupees, like 1250 or 1250.50")
+            what = "MRP" if name == "mrp" else f"{name.replace('_', ' ')}"
+            self.fail(name, f"is required: the {what} in rupees, like 1250 or 1250.50")
             return None
         try:
             return rupees_to_paise(value)
@@ -246,8 +297,8 @@ class _Row:
 
     def district(self, index: DistrictIndex) -> str | None:
         value = self.raw.get("district")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(int(value))  # an LGD code typed as a number
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # an LGD code typed as a number
         text = clean(value) if not isinstance(value, dict | list) else ""
         if not text:
             return None
@@ -256,8 +307,12 @@ class _Row:
             hint = index.suggest(text)
             self.fail(
                 "district",
-                f"unknown district {text!r}"
-                + (f"; did you mean {', '.join(hint)}?" if hint else "; use the district's name"),
+                f"{text!r} is not a district we know"
+                + (
+                    f"; did you mean {' or '.join(hint)}?"
+                    if hint
+                    else "; use the district's name, e.g. Bhadohi or Lucknow"
+                ),
             )
             return None
         return found.code
@@ -267,7 +322,13 @@ def _hsn(r: _Row) -> str | None:
     value = r.raw.get("hsn_code")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = clean(value).replace(" ", "") if not isinstance(value, dict | list) else ""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        # A number cell drops leading zeros: 09109100 arrives as 9109100. HSN chapters are two
+        # digits, so an odd digit count can only mean one lost zero.
+        text = str(value)
+        text = "0" + text if len(text) % 2 else text
+    else:
+        text = clean(value).replace(" ", "") if not isinstance(value, dict | list) else ""
     if not text:
         r.fail("hsn_code", "is required: the 4, 6 or 8 digit HSN code of the goods")
         return None
@@ -282,18 +343,19 @@ def _gst(r: _Row, rates: frozenset[Decimal]) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         r.fail("gst_rate", "is required: the GST rate in percent (most handicrafts: 5)")
         return None
-    if isinstance(value, bool) or isinstance(value, dict | list):
+    if isinstance(value, bool | dict | list):
         r.fail("gst_rate", "must be a percentage")
         return None
+    text = repr(value) if isinstance(value, float) else clean(value).rstrip("%").strip()
     try:
-        rate = Decimal(str(value).strip().rstrip("%").strip())
+        rate = Decimal(text)
     except InvalidOperation:
         r.fail("gst_rate", "must be a percentage, like 5 or 18")
         return None
     if rate.is_finite() and rate in rates:
         return rate.normalize() if rate != rate.to_integral() else Decimal(int(rate))
     allowed = ", ".join(_decimal_text(x) for x in sorted(rates))
-    r.fail("gst_rate", f"{value} % is not a GST rate in force; use one of {allowed}")
+    r.fail("gst_rate", f"{text} % is not a GST rate in force; use one of {allowed}")
     return None
 
 
@@ -322,7 +384,8 @@ def _stock(r: _Row) -> int | None:
 def _images(r: _Row, rules: Rules) -> tuple[str, ...]:
     value = r.raw.get("images")
     if isinstance(value, str):
-        urls = [u.strip() for u in value.split("|") if u.strip()]
+        # '|' per the contract; a line break (Alt+Enter in an Excel cell) works too.
+        urls = [u.strip() for u in re.split(r"[|\r\n]", clean(value)) if u.strip()]
     elif isinstance(value, list):
         urls = [clean(u) for u in value if clean(u)]
     elif value is None:
@@ -331,7 +394,7 @@ def _images(r: _Row, rules: Rules) -> tuple[str, ...]:
         r.fail("images", "must be a list of image URLs, or URLs separated by '|'")
         return ()
     if not urls:
-        r.fail("images", "at least one image URL is required")
+        r.fail("images", "is required: at least one https:// image URL (several separated by '|')")
         return ()
     if len(urls) > rules.max_images:
         r.fail("images", f"{len(urls)} images; at most {rules.max_images} are allowed")
@@ -346,26 +409,48 @@ def _images(r: _Row, rules: Rules) -> tuple[str, ...]:
 def _image_problem(url: str, allow_private: bool) -> str | None:
     if len(url) > 2000:
         return "the URL is longer than 2000 characters"
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return "contains spaces; write them as %20 or copy the image link again"
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
         return "is not a valid URL"
     if parts.scheme not in ("https", "http") or not host:
         return "must be an https:// URL"
-    private = host == "localhost" or host.endswith(".localhost")
-    try:
-        ip = ipaddress.ip_address(host)
-        private = private or not ip.is_global
-    except ValueError:
-        pass
+    if parts.username is not None or parts.password is not None:
+        return "must not contain a user name or password"
     if allow_private:
         return None
     if parts.scheme != "https":
         return "must use https://"
-    if private:
-        return "points to a private or loopback address; use a public image host"
+    if _is_private_host(host):
+        return "points to a private, loopback or link-local address; use a public image host"
     return None
+
+
+PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa", ".lan")
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_private_host(host: str) -> bool:
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(PRIVATE_SUFFIXES):
+        return True
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
+    except ValueError:
+        if not re.fullmatch(r"[0-9a-fx.]+", host):
+            return False
+        # Resolvers read "127.1", "2130706433" and "0x7f.0.0.1" as 127.0.0.1.
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global
 
 
 def _attributes(r: _Row) -> dict[str, Any]:
@@ -385,14 +470,18 @@ def _attributes(r: _Row) -> dict[str, Any]:
         for prefix in ("attr.", "attr:"):
             if key.startswith(prefix) and key[len(prefix) :] and cell not in (None, ""):
                 attrs[key[len(prefix) :]] = cell if not isinstance(cell, str) else clean(cell)
-    if len(json.dumps(attrs, default=str)) > 20_000:
-        r.fail("attributes", "are larger than 20,000 characters")
-        return {}
     try:
-        return json.loads(json.dumps(attrs, allow_nan=False))  # type: ignore[no-any-return]
-    except (TypeError, ValueError):
+        # The round trip makes the value plain JSON (no NaN, no tuples); orjson, which hashes
+        # and stores it later, also refuses integers beyond 64 bits.
+        plain: dict[str, Any] = json.loads(json.dumps(attrs, allow_nan=False))
+        size = len(orjson.dumps(plain))
+    except (TypeError, ValueError, orjson.JSONEncodeError):
         r.fail("attributes", "must hold only JSON values (text, numbers, lists, objects)")
         return {}
+    if size > 20_000:
+        r.fail("attributes", f"are {size:,} characters as JSON; at most 20,000 are allowed")
+        return {}
+    return plain
 
 
 def validate_item(raw: Mapping[str, Any], row: int, rules: Rules) -> ItemIn | list[FieldIssue]:
@@ -425,7 +514,9 @@ def validate_item(raw: Mapping[str, Any], row: int, rules: Rules) -> ItemIn | li
     if mrp and price and price > mrp:
         r.fail("price", f"₹{paise_to_rupees(price)} is above the MRP ₹{paise_to_rupees(mrp)}")
     stock = _stock(r)
-    dims = {n: r.decimal(n) for n in ("weight_g", "length_cm", "width_cm", "height_cm")}
+    dims = {"weight_g": r.measure("weight_g", "grams", MAX_WEIGHT_G)}
+    for name in ("length_cm", "width_cm", "height_cm"):
+        dims[name] = r.measure(name, "cm", MAX_LENGTH_CM)
     material = r.text("material", max_len=120)
     color = r.text("color", max_len=60)
     size = r.text("size", max_len=60)
@@ -433,8 +524,18 @@ def validate_item(raw: Mapping[str, Any], row: int, rules: Rules) -> ItemIn | li
     attributes = _attributes(r)
     if r.issues:
         return r.issues
-    assert sku and producer_ref and title_en and hsn_code and gst_rate is not None  # noqa: S101
-    assert mrp is not None and price is not None and stock is not None  # noqa: S101
+    # No issue means every required field was read; the checks narrow the types for mypy.
+    if (
+        sku is None
+        or producer_ref is None
+        or title_en is None
+        or hsn_code is None
+        or gst_rate is None
+        or mrp is None
+        or price is None
+        or stock is None
+    ):
+        raise AssertionError("a required field is missing but no issue was recorded")
     return ItemIn(
         row=row,
         sku=sku,
@@ -474,8 +575,7 @@ def validate_producer(
     kind_text = r.text("kind", required=True, max_len=40, label="kind of producer")
     kind = None
     if kind_text is not None:
-        kind = PRODUCER_KIND_SYNONYMS.get(kind_text.casefold().replace("-", " ").strip())
-        kind = kind or PRODUCER_KIND_SYNONYMS.get(kind_text.casefold())
+        kind = PRODUCER_KIND_SYNONYMS.get(_kind_key(kind_text))
         if kind is None:
             r.fail("kind", "must be one of " + ", ".join(k.value for k in ProducerKind))
     name_en = r.text("name_en", required=True, max_len=200, label="English name")
@@ -488,7 +588,8 @@ def validate_producer(
     phone = r.pattern("phone", PHONE_RE, "must be a phone number, like +91 94150 12345", max_len=20)
     if r.issues:
         return r.issues
-    assert ref and kind and name_en  # noqa: S101
+    if ref is None or kind is None or name_en is None:
+        raise AssertionError("a required field is missing but no issue was recorded")
     return ProducerIn(
         ref=ref,
         kind=kind,

@@ -4,12 +4,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, status
-from odop_sync.batches.validation import Rules, validate_item, validate_producer
-from odop_sync.catalog.districts import district_name
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from odop_sync.batches.validation import Rules, validate_item, validate_producer
 from odop_sync.catalog import repository
+from odop_sync.catalog.districts import district_name
 from odop_sync.catalog.schemas import (
     AgencyCreate,
     AgencyRead,

@@ -7,7 +7,6 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from odop_sync.kit.text import has_nul
-
 from odop_sync.models import ProducerKind
 
 

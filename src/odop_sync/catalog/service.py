@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from odop_sync.batches.validation import ItemIn, ProducerIn
-from sqlalchemy import select
+from sqlalchemy import Table, Update, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from odop_sync.batches.validation import ItemIn, ProducerIn
 from odop_sync.kit.problems import FieldIssue
+from odop_sync.kit.time import utcnow
 from odop_sync.models import (
     AuditRecord,
     Producer,
@@ -25,6 +26,9 @@ from odop_sync.models import (
     StockReason,
     Variant,
 )
+
+PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
+VARIANTS: Table = Variant.__table__  # type: ignore[assignment]
 
 PRODUCT_FIELDS = (
     "title_en",
@@ -175,7 +179,8 @@ async def apply_items(
 
     A row is "unchanged" when its content hash, its stock and its product's fields all match what
     is stored; otherwise the difference is written, audited, and a stock change becomes a ledger
-    movement explaining it.
+    movement explaining it. Set-based: a fixed number of statements per call whatever its size
+    (the ORM unit of work issued one INSERT per object, a thread hop each on aiosqlite).
     """
     outcomes: list[Outcome | None] = [None] * len(items)
     found = await session.execute(
@@ -186,184 +191,219 @@ async def apply_items(
     producer_ids = {ref: producer_id for ref, producer_id in found}
     live: list[tuple[int, ItemIn]] = []
     for n, item in enumerate(items):
-        if item.producer_ref not in producer_ids:
-            outcomes[n] = Outcome(
-                RowStatus.REJECTED,
-                errors=(
-                    FieldIssue(
-                        row=item.row,
-                        field="producer_ref",
-                        message=f"no producer {item.producer_ref!r} in this agency: add it to the "
-                        "batch's producers section or create it with POST /v1/producers",
-                    ),
-                ),
-            )
-        else:
+        if item.producer_ref in producer_ids:
             live.append((n, item))
-
-    products = {
-        p.ref: p
-        for p in await session.scalars(
-            select(Product).where(
-                Product.agency_id == agency_id, Product.ref.in_({i.product_ref for _, i in live})
-            )
+            continue
+        outcomes[n] = Outcome(
+            RowStatus.REJECTED,
+            errors=(
+                FieldIssue(
+                    row=item.row,
+                    field="producer_ref",
+                    message=f"no producer {item.producer_ref!r} in this agency: add it to the "
+                    "batch's producers section or create it with POST /v1/producers",
+                ),
+            ),
         )
-    }
-    variants = {
-        v.sku: v
-        for v in await session.scalars(
-            select(Variant).where(
-                Variant.agency_id == agency_id, Variant.sku.in_({i.sku for _, i in live})
-            )
-        )
-    }
+    if not live:
+        return [o or Outcome(RowStatus.REJECTED) for o in outcomes]
 
-    audits: list[AuditRecord] = []
-    touched_products: set[str] = set()
-    new_products: list[Product] = []
-    for _, item in live:
-        product = products.get(item.product_ref)
-        values = _product_values(item)
-        producer_id = producer_ids[item.producer_ref]
-        if product is None:
-            product = Product(
-                agency_id=agency_id, ref=item.product_ref, producer_id=producer_id, **values
-            )
-            session.add(product)
-            products[item.product_ref] = product
-            new_products.append(product)
-            continue
-        before, after = _diff(product, {**values, "producer_id": producer_id})
-        if after:
-            for name in after:
-                setattr(product, name, producer_id if name == "producer_id" else values[name])
-            touched_products.add(item.product_ref)
-            if product.id is not None:
-                audits.append(
-                    AuditRecord(
-                        actor=actor,
-                        agency_id=agency_id,
-                        entity="product",
-                        entity_id=product.id,
-                        action="update",
-                        before=before,
-                        after=after,
-                    )
-                )
-    if new_products:
-        await session.flush(new_products)
+    now = utcnow()
+    products = await _rows_by(session, Product, "ref", agency_id, {i.product_ref for _, i in live})
+    variants = await _rows_by(session, Variant, "sku", agency_id, {i.sku for _, i in live})
+    audits: list[dict[str, Any]] = []
 
-    movements: list[StockMovement] = []
-    new_variants: list[tuple[int, Variant, ItemIn]] = []
-    changed_variants: list[tuple[int, Variant]] = []
-    for n, item in live:
-        product = products[item.product_ref]
-        variant = variants.get(item.sku)
-        values = _variant_values(item)
-        digest = item.content_hash()
-        if variant is None:
-            variant = Variant(
-                agency_id=agency_id,
-                product_id=product.id,
-                sku=item.sku,
-                stock_on_hand=item.stock,
-                content_hash=digest,
-                **values,
-            )
-            session.add(variant)
-            variants[item.sku] = variant
-            new_variants.append((n, variant, item))
-            continue
-        product_changed = item.product_ref in touched_products
-        if (
-            variant.content_hash == digest
-            and variant.stock_on_hand == item.stock
-            and variant.product_id == product.id
-            and not product_changed
-        ):
-            outcomes[n] = Outcome(RowStatus.UNCHANGED, variant.id)
-            continue
-        before, after = _diff(variant, {**values, "product_id": product.id})
-        for name in after:
-            setattr(variant, name, product.id if name == "product_id" else values[name])
-        if variant.stock_on_hand != item.stock:
-            delta = item.stock - variant.stock_on_hand
-            before["stock_on_hand"], after["stock_on_hand"] = variant.stock_on_hand, item.stock
-            variant.stock_on_hand = item.stock
-            movements.append(
-                StockMovement(
-                    variant_id=variant.id,
-                    delta=delta,
-                    balance_after=item.stock,
-                    reason=stock_reason,
-                    source_ref=f"{source_ref}#row:{item.row}",
-                    actor=actor,
-                )
-            )
-        variant.content_hash = digest
-        variant.version += 1
-        if after:
-            audits.append(
-                AuditRecord(
-                    actor=actor,
-                    agency_id=agency_id,
-                    entity="variant",
-                    entity_id=variant.id,
-                    action="update",
-                    before=before,
-                    after=after,
-                )
-            )
-        changed_variants.append((n, variant))
-
-    if new_variants:
-        await session.flush([v for _, v, _ in new_variants])
-    for n, variant, item in new_variants:
-        outcomes[n] = Outcome(RowStatus.CREATED, variant.id)
-        if item.stock:
-            movements.append(
-                StockMovement(
-                    variant_id=variant.id,
-                    delta=item.stock,
-                    balance_after=item.stock,
-                    reason=stock_reason,
-                    source_ref=f"{source_ref}#row:{item.row}",
-                    actor=actor,
-                )
-            )
+    def audit(entity: str, entity_id: int, action: str, before: Any, after: Any) -> None:
         audits.append(
-            AuditRecord(
-                actor=actor,
-                agency_id=agency_id,
-                entity="variant",
-                entity_id=variant.id,
-                action="create",
-                before=None,
-                after=item.to_json(),
-            )
+            {
+                "at": now,
+                "actor": actor,
+                "agency_id": agency_id,
+                "entity": entity,
+                "entity_id": entity_id,
+                "action": action,
+                "before": before,
+                "after": after,
+            }
         )
-    for n, variant in changed_variants:
-        outcomes[n] = Outcome(RowStatus.UPDATED, variant.id)
+
+    # Products: create the new ones, update the changed ones (the latest row of a product wins).
+    new_products: dict[str, dict[str, Any]] = {}
+    changed_products: dict[str, dict[str, Any]] = {}
+    touched: set[str] = set()
     for _, item in live:
-        # A product created in this call is audited once, after its id exists.
-        product = products[item.product_ref]
-        if product in new_products:
-            audits.append(
-                AuditRecord(
-                    actor=actor,
-                    agency_id=agency_id,
-                    entity="product",
-                    entity_id=product.id,
-                    action="create",
-                    before=None,
-                    after={
-                        "ref": product.ref,
-                        **{k: _jsonable(v) for k, v in _product_values(item).items()},
-                    },
-                )
+        wanted = {**_product_values(item), "producer_id": producer_ids[item.producer_ref]}
+        ref = item.product_ref
+        if ref in new_products:
+            new_products[ref].update(wanted)
+            continue
+        current = products.get(ref)
+        if current is None:
+            new_products[ref] = {
+                "agency_id": agency_id,
+                "ref": ref,
+                "created_at": now,
+                "updated_at": now,
+                **wanted,
+            }
+            continue
+        before, after = _diff_row(current, wanted)
+        if after:
+            current.update(wanted)
+            changed_products[ref] = current
+            touched.add(ref)
+            audit("product", current["id"], "update", before, after)
+    if new_products:
+        created = await session.execute(
+            PRODUCTS.insert().returning(PRODUCTS.c.id, PRODUCTS.c.ref), list(new_products.values())
+        )
+        for product_id, ref in created:
+            products[ref] = {**new_products[ref], "id": product_id}
+            audit(
+                "product",
+                product_id,
+                "create",
+                None,
+                {"ref": ref, **{k: _jsonable(new_products[ref][k]) for k in PRODUCT_FIELDS}},
             )
-            new_products.remove(product)
-    session.add_all(movements)
-    session.add_all(audits)
-    await session.flush()
-    return [o if o is not None else Outcome(RowStatus.REJECTED) for o in outcomes]
+    if changed_products:
+        await session.execute(
+            _update_by_id(PRODUCTS, ["updated_at", "producer_id", *PRODUCT_FIELDS]),
+            [
+                {
+                    "_id": r["id"],
+                    "updated_at": now,
+                    "producer_id": r["producer_id"],
+                    **{k: r[k] for k in PRODUCT_FIELDS},
+                }
+                for r in changed_products.values()
+            ],
+        )
+
+    # Variants.
+    movements: list[dict[str, Any]] = []
+    new_variants: dict[str, tuple[int, ItemIn, dict[str, Any], dict[str, Any]]] = {}
+    variant_updates: list[dict[str, Any]] = []
+    for n, item in live:
+        product_id = products[item.product_ref]["id"]
+        wanted = {**_variant_values(item), "product_id": product_id}
+        canonical = item.to_json()
+        digest = item.content_hash(canonical)
+        current = variants.get(item.sku)
+        if current is None:
+            new_variants[item.sku] = (
+                n,
+                item,
+                canonical,
+                {
+                    "agency_id": agency_id,
+                    "sku": item.sku,
+                    "stock_on_hand": item.stock,
+                    "content_hash": digest,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                    **wanted,
+                },
+            )
+            continue
+        if (
+            current["content_hash"] == digest
+            and current["stock_on_hand"] == item.stock
+            and current["product_id"] == product_id
+            and item.product_ref not in touched
+        ):
+            outcomes[n] = Outcome(RowStatus.UNCHANGED, current["id"])
+            continue
+        before, after = _diff_row(current, wanted)
+        if current["stock_on_hand"] != item.stock:
+            before["stock_on_hand"], after["stock_on_hand"] = current["stock_on_hand"], item.stock
+            movements.append(
+                {
+                    "variant_id": current["id"],
+                    "delta": item.stock - current["stock_on_hand"],
+                    "balance_after": item.stock,
+                    "reason": stock_reason,
+                    "source_ref": f"{source_ref}#row:{item.row}",
+                    "actor": actor,
+                    "created_at": now,
+                }
+            )
+        variant_updates.append(
+            {
+                "_id": current["id"],
+                **wanted,
+                "stock_on_hand": item.stock,
+                "content_hash": digest,
+                "version": current["version"] + 1,
+                "updated_at": now,
+            }
+        )
+        if after:
+            audit("variant", current["id"], "update", before, after)
+        outcomes[n] = Outcome(RowStatus.UPDATED, current["id"])
+    if new_variants:
+        created = await session.execute(
+            VARIANTS.insert().returning(VARIANTS.c.id, VARIANTS.c.sku),
+            [values for _, _, _, values in new_variants.values()],
+        )
+        for variant_id, sku in created:
+            n, item, canonical, _ = new_variants[sku]
+            outcomes[n] = Outcome(RowStatus.CREATED, variant_id)
+            if item.stock:
+                movements.append(
+                    {
+                        "variant_id": variant_id,
+                        "delta": item.stock,
+                        "balance_after": item.stock,
+                        "reason": stock_reason,
+                        "source_ref": f"{source_ref}#row:{item.row}",
+                        "actor": actor,
+                        "created_at": now,
+                    }
+                )
+            audit("variant", variant_id, "create", None, canonical)
+    if variant_updates:
+        await session.execute(
+            _update_by_id(VARIANTS, [k for k in variant_updates[0] if k != "_id"]), variant_updates
+        )
+    if movements:
+        await session.execute(StockMovement.__table__.insert(), movements)
+    if audits:
+        await session.execute(AuditRecord.__table__.insert(), audits)
+    return [o or Outcome(RowStatus.REJECTED) for o in outcomes]
+
+
+def _update_by_id(table: Table, columns: list[str]) -> Update:
+    """UPDATE … WHERE id = :_id, run as executemany (Core: no ORM bookkeeping per row)."""
+    return (
+        table.update()
+        .where(table.c.id == bindparam("_id"))
+        .values({name: bindparam(name) for name in columns})
+    )
+
+
+async def _rows_by(
+    session: AsyncSession,
+    model: type[Product] | type[Variant],
+    key: str,
+    agency_id: int,
+    values: set[str],
+) -> dict[str, dict[str, Any]]:
+    table = model.__table__
+    result = await session.execute(
+        select(table).where(table.c.agency_id == agency_id, table.c[key].in_(values))
+    )
+    return {row[key]: dict(row) for row in result.mappings()}
+
+
+def _diff_row(
+    current: dict[str, Any], wanted: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for name, value in wanted.items():
+        if not _same(current.get(name), value):
+            before[name] = _jsonable(current.get(name))
+            after[name] = _jsonable(value)
+    return before, after

@@ -1,0 +1,94 @@
+"""The only part of odop_sync that adapters import: base class, DTOs, errors, capabilities, rate
+limiter and HTTP client factory. The sandbox toolkit lives in `odop_sync.adapter_sdk.sandbox`,
+the conformance suite in `odop_sync.adapter_sdk.testing` (it needs pytest), discovery in
+`odop_sync.adapter_sdk.registry`."""
+
+from odop_sync.adapter_sdk._base import Adapter, OperationLimit
+from odop_sync.adapter_sdk._capabilities import Capability
+from odop_sync.adapter_sdk._clock import Clock, SystemClock
+from odop_sync.adapter_sdk._dtos import (
+    ItemIssue,
+    ItemResult,
+    ItemStatus,
+    ListingPayload,
+    Money,
+    OfferUpdate,
+    OrderPage,
+    PackageDimensions,
+    RemoteListingState,
+    RemoteOrder,
+    RemoteOrderLine,
+    SalesPeriod,
+    SalesRow,
+    Severity,
+    Shipment,
+    SubmissionState,
+    SubmissionStatus,
+)
+from odop_sync.adapter_sdk._errors import (
+    AdapterConfigError,
+    AdapterError,
+    AuthenticationError,
+    CapabilityNotSupportedError,
+    MarketplaceUnavailableError,
+    PayloadRejectedError,
+    PermanentAdapterError,
+    RateLimitedError,
+    RemoteNotFoundError,
+    RetryableAdapterError,
+)
+from odop_sync.adapter_sdk._ratelimit import BucketState, RateLimiter, parse_retry_after
+from odop_sync.adapter_sdk._schema import SchemaError, SchemaValidator
+from odop_sync.adapter_sdk.http import create_http_client, safe_url
+from odop_sync.adapter_sdk.registry import (
+    ENTRY_POINT_GROUP,
+    AdapterRegistry,
+    discover_adapters,
+    validate_adapter_class,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Adapter",
+    "AdapterConfigError",
+    "AdapterError",
+    "AdapterRegistry",
+    "AuthenticationError",
+    "BucketState",
+    "Capability",
+    "CapabilityNotSupportedError",
+    "Clock",
+    "ItemIssue",
+    "ItemResult",
+    "ItemStatus",
+    "ListingPayload",
+    "MarketplaceUnavailableError",
+    "Money",
+    "OfferUpdate",
+    "OperationLimit",
+    "OrderPage",
+    "PackageDimensions",
+    "PayloadRejectedError",
+    "PermanentAdapterError",
+    "RateLimitedError",
+    "RateLimiter",
+    "RemoteListingState",
+    "RemoteNotFoundError",
+    "RemoteOrder",
+    "RemoteOrderLine",
+    "RetryableAdapterError",
+    "SalesPeriod",
+    "SalesRow",
+    "SchemaError",
+    "SchemaValidator",
+    "Severity",
+    "Shipment",
+    "SubmissionState",
+    "SubmissionStatus",
+    "SystemClock",
+    "create_http_client",
+    "discover_adapters",
+    "parse_retry_after",
+    "safe_url",
+    "validate_adapter_class",
+]

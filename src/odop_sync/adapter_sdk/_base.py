@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from odop_sync.adapter_sdk._capabilities import Capability
+from odop_sync.adapter_sdk._dtos import (
+    ItemResult,
+    ListingPayload,
+    OfferUpdate,
+    OrderPage,
+    RemoteListingState,
+    SalesPeriod,
+    SalesRow,
+    Shipment,
+    SubmissionStatus,
+)
+from odop_sync.adapter_sdk._errors import AdapterConfigError, CapabilityNotSupportedError
+from odop_sync.adapter_sdk._ratelimit import RateLimiter
+
+__all__ = ["Adapter", "OperationLimit"]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationLimit:
+    """A marketplace's documented usage plan for one operation.
+
+    `rate` tokens per second refill a bucket of `burst`; `max_batch_size` is how many items one
+    call may carry; at `bulk_threshold` items or more the bulk (feed) route is the better one.
+    """
+
+    rate: float
+    burst: int
+    max_batch_size: int = 1
+    bulk_threshold: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1 or self.max_batch_size < 1:
+            raise ValueError("rate must be > 0, burst and max_batch_size >= 1")
+
+
+class Adapter(abc.ABC):
+    """One marketplace. Constructed per account with its config, an HTTP client and the core's
+    rate limiter. Operations not in `capabilities` raise CapabilityNotSupportedError.
+
+    Contract for every batch operation: exactly one result per input, in input order; per-item
+    problems are results (REJECTED with issues), never exceptions.
+    """
+
+    slug: ClassVar[str]
+    display_name: ClassVar[str]
+    version: ClassVar[str] = "0.1.0"
+    capabilities: ClassVar[frozenset[Capability]]
+    config_model: ClassVar[type[BaseModel]]
+    limits: ClassVar[Mapping[str, OperationLimit]]
+    # Which entry of `limits` each capability spends (used by the core and the conformance suite).
+    operations: ClassVar[Mapping[Capability, str]] = {}
+
+    def __init__(
+        self, config: BaseModel | Mapping[str, Any], http: httpx.AsyncClient, limiter: RateLimiter
+    ) -> None:
+        self.config = self.parse_config(config)
+        self.http = http
+        self.limiter = limiter
+
+    @classmethod
+    def parse_config(cls, config: BaseModel | Mapping[str, Any]) -> Any:
+        if isinstance(config, cls.config_model):
+            return config
+        raw = config.model_dump() if isinstance(config, BaseModel) else dict(config)
+        try:
+            return cls.config_model.model_validate(raw)
+        except ValidationError as exc:
+            # Pydantic's own text quotes the input values, which may be secrets: name fields only.
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['type']}"
+                for err in exc.errors()
+            )
+            raise AdapterConfigError(
+                f"invalid configuration: {problems}", adapter=cls.slug
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} slug={self.slug!r} version={self.version!r}>"
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def _unsupported(self, capability: Capability) -> CapabilityNotSupportedError:
+        return CapabilityNotSupportedError(
+            f"{self.display_name} does not support {capability.value}",
+            adapter=self.slug,
+            operation=capability.value,
+        )
+
+    @abc.abstractmethod
+    async def check_connection(self) -> None:
+        """Prove the credentials work; raise AuthenticationError or a retryable error if not."""
+
+    async def push_listings(self, items: Sequence[ListingPayload]) -> list[ItemResult]:
+        raise self._unsupported(Capability.PUSH_LISTINGS)
+
+    async def push_offers(self, offers: Sequence[OfferUpdate]) -> list[ItemResult]:
+        raise self._unsupported(Capability.PUSH_OFFERS)
+
+    async def poll_submissions(self, submission_ids: Sequence[str]) -> list[SubmissionStatus]:
+        raise self._unsupported(Capability.POLL_SUBMISSIONS)
+
+    async def fetch_listing_states(self, skus: Sequence[str]) -> list[RemoteListingState]:
+        raise self._unsupported(Capability.FETCH_LISTING_STATES)
+
+    async def pull_orders(self, cursor: str | None = None) -> OrderPage:
+        raise self._unsupported(Capability.PULL_ORDERS)
+
+    async def pull_sales(self, period: SalesPeriod) -> list[SalesRow]:
+        raise self._unsupported(Capability.PULL_SALES)
+
+    async def acknowledge(self, order_id: str) -> None:
+        raise self._unsupported(Capability.ORDER_WRITEBACK)
+
+    async def ship(self, order_id: str, shipment: Shipment) -> None:
+        raise self._unsupported(Capability.ORDER_WRITEBACK)
+
+    async def cancel(self, order_id: str, reason: str) -> None:
+        raise self._unsupported(Capability.ORDER_WRITEBACK)

@@ -1,0 +1,201 @@
+"""The DTOs adapters exchange with the core. Frozen, validated, and free of ORM or settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "ItemIssue",
+    "ItemResult",
+    "ItemStatus",
+    "ListingPayload",
+    "Money",
+    "OfferUpdate",
+    "OrderPage",
+    "PackageDimensions",
+    "RemoteListingState",
+    "RemoteOrder",
+    "RemoteOrderLine",
+    "SalesPeriod",
+    "SalesRow",
+    "Severity",
+    "Shipment",
+    "SubmissionState",
+    "SubmissionStatus",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Money(_Frozen):
+    """An amount in minor units (paise for INR), never a float."""
+
+    amount: int
+    currency: str = Field(default="INR", min_length=3, max_length=3)
+
+    @classmethod
+    def from_decimal(cls, value: Decimal | str | int, currency: str = "INR") -> Money:
+        return cls(amount=int((Decimal(value) * 100).to_integral_value()), currency=currency)
+
+    def to_decimal(self) -> Decimal:
+        return (Decimal(self.amount) / 100).quantize(Decimal("0.01"))
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.to_decimal()}"
+
+
+class PackageDimensions(_Frozen):
+    length_cm: Decimal | None = None
+    width_cm: Decimal | None = None
+    height_cm: Decimal | None = None
+    weight_g: Decimal | None = None
+
+
+class ListingPayload(_Frozen):
+    """Full content of one variant (SKU) as the core wants it on one marketplace account."""
+
+    sku: str = Field(min_length=1, max_length=40)
+    product_ref: str
+    title: str = Field(min_length=1)
+    title_hi: str | None = None
+    description: str | None = None
+    description_hi: str | None = None
+    bullet_points: tuple[str, ...] = ()
+    brand: str = Field(min_length=1, description="producer (artisan, SHG, unit) name")
+    manufacturer: str | None = None
+    craft: str | None = None
+    product_type: str | None = Field(default=None, description="marketplace product type hint")
+    odop_product: str | None = None
+    hsn_code: str = Field(pattern=r"^\d{4}(\d{2}){0,2}$")
+    gst_rate: Decimal
+    mrp: Money
+    price: Money
+    quantity: int = Field(ge=0, description="available to sell on this account")
+    images: tuple[str, ...] = ()
+    package: PackageDimensions | None = None
+    material: str | None = None
+    color: str | None = None
+    size: str | None = None
+    district: str | None = None
+    gi_tag: str | None = None
+    country_of_origin: str = "IN"
+    attributes: Mapping[str, Any] = Field(default_factory=dict)
+    marketplace_attributes: Mapping[str, Any] = Field(
+        default_factory=dict, description="per-marketplace extras, e.g. a Flipkart FSN"
+    )
+
+    @field_validator("attributes", "marketplace_attributes")
+    @classmethod
+    def _plain_dict(cls, value: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(value)
+
+
+class OfferUpdate(_Frozen):
+    """Price and stock only: the fast path."""
+
+    sku: str = Field(min_length=1, max_length=40)
+    price: Money
+    mrp: Money | None = None
+    quantity: int | None = Field(default=None, ge=0)
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class ItemIssue(_Frozen):
+    code: str
+    severity: Severity = Severity.ERROR
+    field: str | None = None
+    message: str = Field(description='plain words: "field X of SKU Y: what to do"')
+    attribute_names: tuple[str, ...] = ()
+
+
+class ItemStatus(StrEnum):
+    ACCEPTED = "accepted"
+    SUBMITTED = "submitted"  # async: resolve with poll_submissions(submission_id)
+    REJECTED = "rejected"
+    UNCHANGED = "unchanged"
+
+
+class ItemResult(_Frozen):
+    sku: str
+    status: ItemStatus
+    submission_id: str | None = None
+    remote_id: str | None = None
+    issues: tuple[ItemIssue, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not ItemStatus.REJECTED
+
+
+class SubmissionState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SubmissionStatus(_Frozen):
+    submission_id: str
+    state: SubmissionState
+    results: tuple[ItemResult, ...] = ()
+    detail: str | None = None
+
+
+class RemoteListingState(_Frozen):
+    sku: str
+    exists: bool = True
+    status: str = Field(description="marketplace status words, e.g. BUYABLE, or MISSING")
+    remote_id: str | None = None
+    price: Money | None = None
+    quantity: int | None = None
+    issues: tuple[ItemIssue, ...] = ()
+
+
+class RemoteOrderLine(_Frozen):
+    line_id: str | None = None
+    sku: str
+    quantity: int = Field(ge=0)
+    unit_price: Money
+
+
+class RemoteOrder(_Frozen):
+    order_id: str
+    status: str
+    purchased_at: datetime
+    currency: str = "INR"
+    lines: tuple[RemoteOrderLine, ...] = ()
+
+
+class OrderPage(_Frozen):
+    orders: tuple[RemoteOrder, ...] = ()
+    cursor: str | None = Field(default=None, description="pass back to pull_orders to go on")
+
+
+class SalesPeriod(_Frozen):
+    start: date
+    end: date
+
+
+class SalesRow(_Frozen):
+    sku: str
+    day: date
+    units: int
+    gross: Money
+
+
+class Shipment(_Frozen):
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    line_ids: tuple[str, ...] = ()

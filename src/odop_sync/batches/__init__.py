@@ -1,0 +1,1 @@
+"""Publish batches: JSON, CSV and XLSX intake, row validation, per-row results."""

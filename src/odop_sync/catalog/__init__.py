@@ -1,0 +1,1 @@
+"""The canonical catalog: agencies, producers, products, variants, districts, identifiers."""

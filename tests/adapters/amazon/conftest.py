@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from adapters.amazon.adapter import AmazonAdapter, AmazonConfig
+from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox, SandboxApp
+from pydantic import SecretStr
+
+from odop_sync.adapter_sdk import ListingPayload, Money, PackageDimensions
+from odop_sync.adapter_sdk.testing import ConformanceEnv, conformance_env
+
+BASE_URL = "http://amazon.sandbox"
+# Marketplace time runs 1000 times faster: a 90 s feed cycle takes 90 ms of real time.
+TIME_SCALE = 1000.0
+
+
+def sandbox_config(sandbox: AmazonSandbox, **overrides: Any) -> AmazonConfig:
+    creds = sandbox.credentials
+    values: dict[str, Any] = {
+        "seller_id": SANDBOX_SELLER,
+        "lwa_client_id": creds.client_id,
+        "lwa_client_secret": SecretStr(creds.client_secret),
+        "refresh_token": SecretStr(next(iter(creds.refresh_tokens))),
+        "endpoint": BASE_URL,
+        "token_url": f"{BASE_URL}/auth/o2/token",
+    }
+    values.update(overrides)
+    return AmazonConfig(**values)
+
+
+@asynccontextmanager
+async def amazon_env(
+    sandbox: AmazonSandbox | None = None, **config: Any
+) -> AsyncIterator[ConformanceEnv]:
+    sandbox = sandbox or AmazonSandbox(time_scale=TIME_SCALE, app_credentials=SandboxApp())
+    async with conformance_env(
+        AmazonAdapter,
+        sandbox_config(sandbox, **config),
+        app=sandbox.app,
+        sandbox=sandbox,
+        base_url=BASE_URL,
+        account=SANDBOX_SELLER,
+    ) as env:
+        yield env
+
+
+def listing(sku: str, **overrides: Any) -> ListingPayload:
+    values: dict[str, Any] = {
+        "sku": sku,
+        "product_ref": sku.rsplit("-", 1)[0],
+        "title": "Bhadohi hand-knotted wool carpet, 5x8 ft",
+        "title_hi": "भदोही हाथ से बुना ऊनी कालीन",
+        "description": "Hand-knotted by weavers of the Bhadohi carpet cluster.",
+        "bullet_points": ("Hand-knotted", "New Zealand wool pile"),
+        "brand": "Bhadohi Weavers SHG",
+        "craft": "carpet weaving",
+        "odop_product": "Carpets",
+        "hsn_code": "570110",
+        "gst_rate": Decimal(5),
+        "mrp": Money(amount=1_499_900),
+        "price": Money(amount=1_249_900),
+        "quantity": 4,
+        "images": ("https://img.example.org/bhadohi-carpet.jpg",),
+        "package": PackageDimensions(
+            length_cm=Decimal(160),
+            width_cm=Decimal(30),
+            height_cm=Decimal(30),
+            weight_g=Decimal(9000),
+        ),
+        "material": "Wool",
+        "color": "Red",
+        "size": "5x8 ft",
+        "district": "Bhadohi",
+        "gi_tag": "Bhadohi Handmade Carpet",
+    }
+    values.update(overrides)
+    return ListingPayload(**values)
+
+
+def samples() -> list[ListingPayload]:
+    return [
+        listing("BHD-CARPET-RED"),
+        listing(
+            "LKO-CHIKAN-KURTA-M",
+            title="Lucknow chikankari cotton kurta",
+            craft="chikankari",
+            odop_product="Chikankari",
+            hsn_code="620520",
+            material="Cotton",
+            color="White",
+            size="M",
+            mrp=Money(amount=249_900),
+            price=Money(amount=199_900),
+            gi_tag="Lucknow Chikan Craft",
+        ),
+        listing(
+            "GKP-TERRACOTTA-HORSE",
+            title="Gorakhpur terracotta horse",
+            craft="terracotta",
+            odop_product="Terracotta",
+            hsn_code="691390",
+            material="Terracotta",
+            color="Brown",
+            size=None,
+            mrp=Money(amount=150_000),
+            price=Money(amount=120_000),
+            gi_tag="Gorakhpur Terracotta",
+        ),
+    ]
+
+
+@pytest.fixture
+def sample_listings() -> list[ListingPayload]:
+    return samples()
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[ConformanceEnv]:
+    async with amazon_env() as env:
+        yield env

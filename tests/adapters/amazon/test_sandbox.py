@@ -1,0 +1,99 @@
+"""The sandbox speaks SP-API: spec validation, Amazon error bodies, throttling, state."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox
+
+from tests.adapters.amazon.conftest import BASE_URL
+
+PUT = f"/listings/2021-08-01/items/{SANDBOX_SELLER}/SKU-1?marketplaceIds=A21TJRUUN4KGV"
+
+
+@pytest.fixture
+async def sandbox_client() -> httpx.AsyncClient:
+    sandbox = AmazonSandbox(time_scale=1.0)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=BASE_URL)
+    creds = sandbox.credentials
+    token = await client.post(
+        "/auth/o2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": next(iter(creds.refresh_tokens)),
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+        },
+    )
+    client.headers["x-amz-access-token"] = token.json()["access_token"]
+    client.sandbox = sandbox  # type: ignore[attr-defined]
+    return client
+
+
+class TestAmazonSandbox:
+    async def test_a_body_that_breaks_the_spec_gets_400_invalid_input(
+        self, sandbox_client: httpx.AsyncClient
+    ) -> None:
+        # requirements must be one of LISTING, LISTING_PRODUCT_ONLY, LISTING_OFFER_ONLY and
+        # productType is required (ListingsItemPutRequest in listingsItems_2021-08-01.json).
+        response = await sandbox_client.put(
+            PUT, json={"requirements": "EVERYTHING", "attributes": {}}
+        )
+        assert response.status_code == 400
+        error = response.json()["errors"][0]
+        assert error["code"] == "InvalidInput"
+        assert "productType" in error["details"]
+        assert "requirements" in error["details"]
+
+    async def test_a_missing_required_attribute_is_invalid_with_an_issue(
+        self, sandbox_client: httpx.AsyncClient
+    ) -> None:
+        attributes = {"item_name": [{"value": "Rug", "marketplace_id": "A21TJRUUN4KGV"}]}
+        response = await sandbox_client.put(
+            PUT, json={"productType": "RUG", "attributes": attributes}
+        )
+        body = response.json()
+        assert response.status_code == 200
+        assert body["status"] == "INVALID"
+        missing = {i["attributeNames"][0] for i in body["issues"] if i["code"] == "90220"}
+        assert {"brand", "material", "country_of_origin"} <= missing
+        assert sandbox_client.sandbox.listing_skus(SANDBOX_SELLER) == set()  # type: ignore[attr-defined]
+
+    async def test_calls_without_a_valid_token_are_refused_the_amazon_way(
+        self, sandbox_client: httpx.AsyncClient
+    ) -> None:
+        response = await sandbox_client.get(PUT, headers={"x-amz-access-token": "Atza|forged"})
+        assert response.status_code == 403
+        assert response.json()["errors"][0]["code"] == "Unauthorized"
+
+    async def test_more_calls_than_the_burst_are_throttled_with_the_rate_header(
+        self, sandbox_client: httpx.AsyncClient
+    ) -> None:
+        statuses = [
+            (await sandbox_client.get(PUT.replace("SKU-1", f"S{i}"))).status_code for i in range(12)
+        ]
+        # getListingsItem: rate 5, burst 10; unknown SKUs answer 404 until the bucket runs dry.
+        assert statuses[:10] == [404] * 10
+        assert 429 in statuses[10:]
+        throttled = await sandbox_client.get(PUT)
+        assert throttled.headers["x-amzn-RateLimit-Limit"] == "5"
+        assert throttled.json()["errors"][0]["code"] == "QuotaExceeded"
+
+    async def test_faults_can_be_injected_over_http(
+        self, sandbox_client: httpx.AsyncClient
+    ) -> None:
+        added = await sandbox_client.post(
+            "/_sandbox/faults", json={"status": 503, "operation": "getListingsItem", "times": 1}
+        )
+        assert added.status_code == 201
+        assert (await sandbox_client.get(PUT)).status_code == 503
+        assert (await sandbox_client.get(PUT)).status_code == 404
+        await sandbox_client.delete("/_sandbox/faults")
+        assert (await sandbox_client.get("/_sandbox/faults")).json()["faults"] == []
+
+    async def test_state_endpoint_lists_what_the_sandbox_holds(
+        self, sandbox_client: httpx.AsyncClient
+    ) -> None:
+        state = (await sandbox_client.get(f"/_sandbox/state/{SANDBOX_SELLER}")).json()
+        assert state["sellerId"] == SANDBOX_SELLER
+        assert state["listings"] == []
