@@ -124,7 +124,7 @@ async def bulk_insert(database_url: str, items: list[dict[str, Any]]) -> float:
         found = await session.execute(
             select(Product.ref, Product.id).where(Product.agency_id == agency_id)
         )
-        ids = {ref: product_id for ref, product_id in found}
+        ids = dict(found.all())
         await session.execute(
             insert(Variant),
             [

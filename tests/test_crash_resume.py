@@ -1,4 +1,4 @@
-"""A 10,000-row batch survives a kill -9 of the server in the middle: nothing lost, nothing twice."""
+"""A 10,000-row batch survives kill -9 of the server mid-way: nothing lost, nothing twice."""
 
 from __future__ import annotations
 

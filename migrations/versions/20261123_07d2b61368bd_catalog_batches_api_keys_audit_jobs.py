@@ -1,22 +1,23 @@
 """catalog, batches, api keys, audit, jobs
 
 Revision ID: 07d2b61368bd
-Revises: 
+Revises:
 Create Date: 2026-11-23 04:08:47.933687
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
-import odop_sync.models.base  # noqa: F401  (UTCDateTime)
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import odop_sync.models.base
 
 # revision identifiers, used by Alembic.
 revision: str = '07d2b61368bd'
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

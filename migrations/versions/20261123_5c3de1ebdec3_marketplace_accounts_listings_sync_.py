@@ -5,19 +5,20 @@ Revises: 07d2b61368bd
 Create Date: 2026-11-23 04:37:01.709941
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
-import odop_sync.models.base  # noqa: F401  (UTCDateTime)
-from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
+from alembic import op
+from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
+
+import odop_sync.models.base
 
 # revision identifiers, used by Alembic.
 revision: str = '5c3de1ebdec3'
-down_revision: Union[str, Sequence[str], None] = '07d2b61368bd'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = '07d2b61368bd'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,4 +1,4 @@
-"""create_app(): the API, its lifespan (engine, sessions, job runner) and cross-cutting middleware."""
+"""create_app(): the API, its lifespan (engine, sessions, job runner) and middleware."""
 
 from __future__ import annotations
 
@@ -97,6 +97,7 @@ async def _request_context(
     )
     token = request_id_var.set(request_id)
     started = time.perf_counter()
+    response: Response
     try:
         if "\x00" in unquote(request.url.path) or "\x00" in unquote(request.url.query):
             response = problem_response(

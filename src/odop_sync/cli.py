@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -98,10 +98,8 @@ def worker() -> None:
             console.print(f"worker {application.state.runner.owner} running; Ctrl-C stops it")
             await asyncio.Event().wait()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
 
 
 @keys_app.command("create")
@@ -232,8 +230,8 @@ def import_file(
     report: Annotated[Path | None, typer.Option(help="write rejected rows to this CSV")] = None,
 ) -> None:
     """Import a CSV, XLSX or JSON batch file, with a progress bar and a per-row error report."""
-    from odop_sync.batches.endpoints import BatchCreate
     from odop_sync.batches.intake import parse_sheet
+    from odop_sync.batches.schemas import BatchCreate
     from odop_sync.batches.service import Intake, digest_bytes
     from odop_sync.db import create_engine, create_sessionmaker, transaction
     from odop_sync.kit.problems import ProblemError
@@ -357,4 +355,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -64,7 +64,8 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 async def acting_agency_id(session: AsyncSession, principal: Principal, agency: str | None) -> int:
     """The agency a write acts for: an agency key's own; an admin names one with ?agency=SLUG."""
     if principal.role is Role.AGENCY:
-        assert principal.agency_id is not None
+        if principal.agency_id is None:  # an agency key always names its agency
+            raise Unauthorized("this agency key has no agency")
         if agency is not None:
             own = await session.scalar(select(Agency.slug).where(Agency.id == principal.agency_id))
             if agency != own:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +26,7 @@ from odop_sync.kit.text import clean, has_nul, without_nul
 from odop_sync.kit.time import utcnow
 from odop_sync.metrics import BATCH_ROWS
 from odop_sync.models import Batch, BatchRow, BatchStatus, RowStatus
+from odop_sync.models.base import table_of
 
 PROCESS_JOB = "batches.process"
 
@@ -64,10 +65,8 @@ class Intake:
                 self.rejected_at_intake[row_no] = FieldIssue(
                     row=row_no, field=None, message=f"the row {issue}"
                 )
-                self.rows[n] = (
-                    row_no,
-                    without_nul(data) if isinstance(data, dict) else {"value": without_nul(data)},
-                )
+                kept = without_nul(data) if isinstance(data, dict) else {"value": without_nul(data)}
+                self.rows[n] = (row_no, cast(dict[str, Any], kept))
                 continue
             sku = clean(data.get("sku"))
             if not sku:
@@ -158,7 +157,7 @@ async def submit(
             }
         )
     for start in range(0, len(values), 2000):
-        await session.execute(BatchRow.__table__.insert(), values[start : start + 2000])
+        await session.execute(table_of(BatchRow).insert(), values[start : start + 2000])
     if rejected:
         batch.rejected_count = rejected
         batch.processed_rows = rejected
@@ -315,10 +314,10 @@ async def process_chunk(session: AsyncSession, batch_id: int, rules: Rules, size
             }
         )
         BATCH_ROWS.labels(outcome.status.value).inc()
-    rows_table = BatchRow.__table__
+    rows_table = table_of(BatchRow)
     await session.execute(
-        rows_table.update()  # type: ignore[attr-defined]
-        .where(rows_table.c.id == bindparam("_id"))  # type: ignore[attr-defined]
+        rows_table.update()
+        .where(rows_table.c.id == bindparam("_id"))
         .values(
             status=bindparam("status"),
             variant_id=bindparam("variant_id"),

@@ -258,7 +258,7 @@ async def patch_variant(
         raise NotFound(f"no variant with SKU {sku!r}")
     changes = body.model_dump(exclude_unset=True)
     row = variant_as_row(variant)
-    row.update({k: v for k, v in changes.items()})
+    row.update(changes)
     result = validate_item(row, 1, Rules.from_settings(settings))
     if isinstance(result, list):
         for issue in result:
@@ -276,6 +276,7 @@ async def patch_variant(
         raise ValidationProblem("the change was rejected", errors=list(outcome.errors))
     await session.commit()
     fresh = await session.get(Variant, variant.id, populate_existing=True)
-    assert fresh is not None
+    if fresh is None:  # deleted between commit and read
+        raise NotFound(f"no variant with SKU {sku!r}")
     request.app.state.events.catalog_changed(agency_id, [fresh.id])
     return variant_read(fresh)

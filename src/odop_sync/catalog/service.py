@@ -26,9 +26,10 @@ from odop_sync.models import (
     StockReason,
     Variant,
 )
+from odop_sync.models.base import table_of
 
-PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
-VARIANTS: Table = Variant.__table__  # type: ignore[assignment]
+PRODUCTS = table_of(Product)
+VARIANTS = table_of(Variant)
 
 PRODUCT_FIELDS = (
     "title_en",
@@ -188,7 +189,7 @@ async def apply_items(
             Producer.agency_id == agency_id, Producer.ref.in_({i.producer_ref for i in items})
         )
     )
-    producer_ids = {ref: producer_id for ref, producer_id in found}
+    producer_ids: dict[str, int] = dict(found.all())
     live: list[tuple[int, ItemIn]] = []
     for n, item in enumerate(items):
         if item.producer_ref in producer_ids:
@@ -368,9 +369,9 @@ async def apply_items(
             _update_by_id(VARIANTS, [k for k in variant_updates[0] if k != "_id"]), variant_updates
         )
     if movements:
-        await session.execute(StockMovement.__table__.insert(), movements)
+        await session.execute(table_of(StockMovement).insert(), movements)
     if audits:
-        await session.execute(AuditRecord.__table__.insert(), audits)
+        await session.execute(table_of(AuditRecord).insert(), audits)
     return [o or Outcome(RowStatus.REJECTED) for o in outcomes]
 
 

@@ -47,7 +47,7 @@ Handler = Callable[[JobContext], Coroutine[Any, Any, None]]
 
 
 def backoff_seconds(attempt: int, settings: JobSettings) -> float:
-    """Exponential backoff with full jitter: base·2^(n-1), capped, times a random factor in [0.5, 1]."""
+    """Exponential backoff: base·2^(n-1), capped, times a random jitter factor in [0.5, 1]."""
     raw = min(settings.backoff_max_s, settings.backoff_base_s * 2.0 ** max(attempt - 1, 0))
     return raw * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not security
 

@@ -11,7 +11,7 @@ ProblemError                       any error the API answers with problem+json
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -119,11 +119,11 @@ def _loc_to_field(loc: tuple[Any, ...]) -> tuple[int | None, str | None]:
 
 def install_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ProblemError)
+        exc = cast(ProblemError, exc)
         return problem_response(exc.to_problem(request.url.path), exc.headers)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
+        exc = cast(RequestValidationError, exc)
         issues = []
         for err in exc.errors():
             row, field = _loc_to_field(tuple(err.get("loc", ())))
@@ -134,7 +134,7 @@ def install_handlers(app: FastAPI) -> None:
         return problem_response(problem)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
+        exc = cast(StarletteHTTPException, exc)
         problem = Problem(
             type=TYPE_BASE + ("not-found" if exc.status_code == 404 else "http-error"),
             title=str(exc.detail) if exc.status_code != 404 else "Not found",

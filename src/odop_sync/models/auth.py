@@ -16,7 +16,7 @@ class Role(enum.StrEnum):
 
 
 class ApiKey(IdMixin, TimestampMixin, Base):
-    """An API key, stored as a SHA-256 digest: keys are 256-bit random, so no slow hash is needed."""
+    """An API key stored as a SHA-256 digest (keys are 256-bit random: no slow hash needed)."""
 
     __tablename__ = "api_keys"
 
