@@ -25,10 +25,11 @@ from odop_sync.kit.problems import Conflict, FieldIssue, NotFound, ValidationPro
 from odop_sync.kit.text import clean, has_nul, without_nul
 from odop_sync.kit.time import utcnow
 from odop_sync.metrics import BATCH_ROWS
-from odop_sync.models import Batch, BatchRow, BatchStatus, RowStatus
+from odop_sync.models import Batch, BatchRow, BatchStatus, RowStatus, Variant
 from odop_sync.models.base import table_of
 
 PROCESS_JOB = "batches.process"
+APPLIED = (RowStatus.CREATED, RowStatus.UPDATED, RowStatus.UNCHANGED)
 
 
 @dataclass
@@ -303,28 +304,28 @@ async def process_chunk(session: AsyncSession, batch_id: int, rules: Rules, size
         batch.actor or "batch",
         f"batch:{batch.id}",
     )
-    updates = []
+    # Applied rows are marked with one statement per outcome; only rejected rows carry their
+    # own errors. (The variant of an applied row is found by SKU when results are read.)
+    applied: dict[RowStatus, list[int]] = {}
+    rejected: list[dict[str, Any]] = []
     for row, outcome in zip(rows, outcomes, strict=True):
-        updates.append(
-            {
-                "_id": row.id,
-                "status": outcome.status,
-                "variant_id": outcome.variant_id,
-                "errors": [e.model_dump() for e in outcome.errors] or None,
-            }
-        )
         BATCH_ROWS.labels(outcome.status.value).inc()
+        if outcome.status is RowStatus.REJECTED:
+            rejected.append({"_id": row.id, "errors": [e.model_dump() for e in outcome.errors]})
+        else:
+            applied.setdefault(outcome.status, []).append(row.id)
     rows_table = table_of(BatchRow)
-    await session.execute(
-        rows_table.update()
-        .where(rows_table.c.id == bindparam("_id"))
-        .values(
-            status=bindparam("status"),
-            variant_id=bindparam("variant_id"),
-            errors=bindparam("errors"),
-        ),
-        updates,
-    )
+    for status, ids in applied.items():
+        await session.execute(
+            rows_table.update().where(rows_table.c.id.in_(ids)).values(status=status)
+        )
+    if rejected:
+        await session.execute(
+            rows_table.update()
+            .where(rows_table.c.id == bindparam("_id"))
+            .values(status=RowStatus.REJECTED, errors=bindparam("errors")),
+            rejected,
+        )
     batch.processed_rows += len(rows)
     batch.created_count += sum(o.status is RowStatus.CREATED for o in outcomes)
     batch.updated_count += sum(o.status is RowStatus.UPDATED for o in outcomes)
@@ -353,26 +354,32 @@ async def read_batch(
     next_cursor: int | None = None
     if rows:
         query = (
-            select(BatchRow)
+            select(BatchRow.row_no, BatchRow.sku, BatchRow.status, BatchRow.errors, Variant.id)
+            .outerjoin(
+                Variant,
+                (Variant.agency_id == batch.agency_id)
+                & (Variant.sku == BatchRow.sku)
+                & BatchRow.status.in_(APPLIED),
+            )
             .where(BatchRow.batch_id == batch.id, BatchRow.row_no > after)
             .order_by(BatchRow.row_no)
             .limit(limit + 1)
         )
         if rows != "all":
             query = query.where(BatchRow.status == RowStatus(rows))
-        found = list(await session.scalars(query))
+        found = (await session.execute(query)).all()
         if len(found) > limit:
             found = found[:limit]
             next_cursor = found[-1].row_no
         results = [
             RowResult(
-                row=r.row_no,
-                sku=r.sku,
-                status=r.status,
-                variant_id=r.variant_id,
-                errors=[FieldIssue(**e) for e in (r.errors or [])],
+                row=row_no,
+                sku=sku,
+                status=status,
+                variant_id=variant_id,
+                errors=[FieldIssue(**e) for e in (errors or [])],
             )
-            for r in found
+            for row_no, sku, status, errors, variant_id in found
         ]
     return BatchRead(
         id=batch.id,

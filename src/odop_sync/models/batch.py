@@ -76,4 +76,3 @@ class BatchRow(IdMixin, Base):
         Enum(RowStatus, native_enum=False, length=16, values_callable=_values)
     )
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
-    variant_id: Mapped[int | None] = mapped_column(BigId)
