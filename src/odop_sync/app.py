@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,6 +19,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from odop_sync import __version__
+from odop_sync.adapter_sdk import discover_adapters
 from odop_sync.batches.endpoints import router as batches_router
 from odop_sync.batches.service import PROCESS_JOB
 from odop_sync.batches.tasks import process_batch
@@ -29,6 +32,8 @@ from odop_sync.jobs.runner import JobRunner
 from odop_sync.kit.problems import FieldIssue, ValidationProblem, install_handlers, problem_response
 from odop_sync.logging import request_id_var
 from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """
 odop-sync keeps one canonical catalog of artisan products (ODOP, khadi, handloom, handicrafts)
@@ -83,9 +88,29 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     app.include_router(catalog_router)
     app.include_router(batches_router)
     _ops_routes(app)
-    if settings.demo_mode and IMAGES_DIR.is_dir():
-        app.mount(IMAGES_ROUTE, StaticFiles(directory=IMAGES_DIR), name="demo-images")
+    if settings.demo_mode:
+        if IMAGES_DIR.is_dir():
+            app.mount(IMAGES_ROUTE, StaticFiles(directory=IMAGES_DIR), name="demo-images")
+        mount_sandboxes(app)
     return app
+
+
+def mount_sandboxes(app: FastAPI) -> list[str]:
+    """Demo mode: every installed adapter's marketplace simulator under /sandbox/<slug>/."""
+    adapters, broken = discover_adapters()
+    for name, reason in broken.items():
+        log.warning("adapter %s is broken and was skipped: %s", name, reason)
+    mounted = []
+    for slug, cls in sorted(adapters.items()):
+        package = cls.__module__.rsplit(".", 1)[0]
+        try:
+            factory = importlib.import_module(f"{package}.sandbox").create_sandbox_app
+        except (ImportError, AttributeError) as exc:
+            log.warning("adapter %s has no sandbox: %s", slug, exc)
+            continue
+        app.mount(f"/sandbox/{slug}", factory(), name=f"sandbox-{slug}")
+        mounted.append(slug)
+    return mounted
 
 
 async def _request_context(
