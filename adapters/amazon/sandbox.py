@@ -703,40 +703,36 @@ class AmazonSandbox:
                 body["pagination"] = {"nextToken": str(start + size)}
             return sandbox._ok(body, "searchListingsItems")
 
-        @app.put(LISTINGS + "/{seller_id}/{sku}")
-        async def put_listing(seller_id: str, sku: str, request: Request) -> Response:
-            seller, refused = await sandbox._enter(request, "putListingsItem", seller_id)
+        async def write_listing(
+            operation: str, apply: Any, seller_id: str, sku: str, request: Request
+        ) -> Response:
+            """putListingsItem and patchListingsItem: the same checks, a different apply."""
+            seller, refused = await sandbox._enter(request, operation, seller_id)
             if refused is not None:
                 return refused
             marketplace_id, bad = sandbox._marketplace(request)
             if bad is not None or marketplace_id is None:
                 return bad or _errors(400, "InvalidInput", "marketplaceIds")
-            body, invalid = await sandbox._json_body(request, "putListingsItem")
+            body, invalid = await sandbox._json_body(request, operation)
             if invalid is not None:
                 return invalid
             preview = request.query_params.get("mode") == "VALIDATION_PREVIEW"
-            issues = sandbox._apply_put(seller, sku, body, marketplace_id, preview=preview)
+            issues = apply(seller, sku, body, marketplace_id, preview=preview)
             return sandbox._ok(
                 sandbox._submission(sku, issues, seller, marketplace_id, request, preview=preview),
-                "putListingsItem",
+                operation,
+            )
+
+        @app.put(LISTINGS + "/{seller_id}/{sku}")
+        async def put_listing(seller_id: str, sku: str, request: Request) -> Response:
+            return await write_listing(
+                "putListingsItem", sandbox._apply_put, seller_id, sku, request
             )
 
         @app.patch(LISTINGS + "/{seller_id}/{sku}")
         async def patch_listing(seller_id: str, sku: str, request: Request) -> Response:
-            seller, refused = await sandbox._enter(request, "patchListingsItem", seller_id)
-            if refused is not None:
-                return refused
-            marketplace_id, bad = sandbox._marketplace(request)
-            if bad is not None or marketplace_id is None:
-                return bad or _errors(400, "InvalidInput", "marketplaceIds")
-            body, invalid = await sandbox._json_body(request, "patchListingsItem")
-            if invalid is not None:
-                return invalid
-            preview = request.query_params.get("mode") == "VALIDATION_PREVIEW"
-            issues = sandbox._apply_patch(seller, sku, body, marketplace_id, preview=preview)
-            return sandbox._ok(
-                sandbox._submission(sku, issues, seller, marketplace_id, request, preview=preview),
-                "patchListingsItem",
+            return await write_listing(
+                "patchListingsItem", sandbox._apply_patch, seller_id, sku, request
             )
 
         @app.get(LISTINGS + "/{seller_id}/{sku}")

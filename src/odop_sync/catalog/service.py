@@ -92,17 +92,6 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _diff(obj: Any, wanted: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    for name, value in wanted.items():
-        current = getattr(obj, name)
-        if not _same(current, value):
-            before[name] = _jsonable(current)
-            after[name] = _jsonable(value)
-    return before, after
-
-
 def _product_values(item: ItemIn) -> dict[str, Any]:
     return {name: getattr(item, name) for name in PRODUCT_FIELDS}
 
@@ -135,7 +124,7 @@ async def upsert_producers(
             existing[item.ref] = row
             created.append(row)
             continue
-        before, after = _diff(row, values)
+        before, after = _diff_row({n: getattr(row, n) for n in values}, values)
         if after:
             for name in after:
                 setattr(row, name, values[name])
