@@ -19,6 +19,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from odop_sync import __version__
+from odop_sync.accounts.crypto import CredentialCipher
+from odop_sync.accounts.endpoints import router as accounts_router
 from odop_sync.adapter_sdk import discover_adapters
 from odop_sync.batches.endpoints import router as batches_router
 from odop_sync.batches.service import PROCESS_JOB
@@ -62,6 +64,11 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         app.state.events = events
         app.state.runner = runner
         app.state.workers_enabled = workers
+        adapters, _ = discover_adapters()
+        app.state.adapters = adapters
+        app.state.cipher = CredentialCipher(settings.encryption_key)
+        # Tests route adapter traffic to in-process sandboxes by setting this; None = network.
+        app.state.adapter_transport = None
         if workers:
             runner.start()
         try:
@@ -79,6 +86,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             {"name": "batches", "description": "publish products as JSON, CSV or XLSX batches"},
             {"name": "products", "description": "the canonical catalog"},
             {"name": "producers", "description": "artisans, SHGs, khadi units, cooperatives"},
+            {"name": "accounts", "description": "marketplace seller accounts"},
             {"name": "agencies", "description": "admin"},
             {"name": "ops", "description": "health, readiness, metrics"},
         ],
@@ -87,6 +95,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     app.middleware("http")(_request_context)
     app.include_router(catalog_router)
     app.include_router(batches_router)
+    app.include_router(accounts_router)
     _ops_routes(app)
     if settings.demo_mode:
         if IMAGES_DIR.is_dir():
