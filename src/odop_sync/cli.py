@@ -218,12 +218,14 @@ async def run_batch_inline(
             console=console,
         ) as progress:
             task = progress.add_task(label, total=total)
-            more = True
-            while more:
+            done = False
+            while not done:
                 async with transaction(sessionmaker) as session:
                     more = await service.process_chunk(
                         session, batch_id, rules, settings.jobs.batch_chunk_rows
                     )
+                async with transaction(sessionmaker) as session:
+                    done = not more and await service.finish_if_done(session, batch_id)
                     batch = await service.get_batch(session, batch_id, None)
                     progress.update(task, completed=batch.processed_rows)
         async with sessionmaker() as session:

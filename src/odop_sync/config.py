@@ -77,6 +77,7 @@ class JobSettings(BaseModel):
     backoff_base_s: float = 2.0
     backoff_max_s: float = 600.0
     batch_chunk_rows: int = 1000
+    batch_parallel_chunks: int = 2
 
 
 class Settings(BaseSettings):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -280,21 +280,25 @@ async def start(session: AsyncSession, batch_id: int, rules: Rules) -> Batch | N
 
 
 async def process_chunk(session: AsyncSession, batch_id: int, rules: Rules, size: int) -> bool:
-    """Apply the next `size` pending rows; True while rows remain."""
-    batch = await session.get(Batch, batch_id, with_for_update=True)
+    """Apply the next `size` pending rows; False when none were left to take.
+
+    Several chunks of one batch may run at once (PostgreSQL): each takes its rows with
+    FOR UPDATE SKIP LOCKED, so no row is taken twice, and adds to the counters atomically.
+    The batch is completed by `finish_if_done`, never here.
+    """
+    batch = await session.get(Batch, batch_id)
     if batch is None or batch.status is not BatchStatus.PROCESSING:
         return False
-    rows = (
-        await session.execute(
-            select(BatchRow.id, BatchRow.row_no, BatchRow.data)
-            .where(BatchRow.batch_id == batch_id, BatchRow.status == RowStatus.PENDING)
-            .order_by(BatchRow.row_no)
-            .limit(size)
-        )
-    ).all()
+    query = (
+        select(BatchRow.id, BatchRow.row_no, BatchRow.data)
+        .where(BatchRow.batch_id == batch_id, BatchRow.status == RowStatus.PENDING)
+        .order_by(BatchRow.row_no)
+        .limit(size)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = (await session.execute(query)).all()
     if not rows:
-        batch.status = BatchStatus.COMPLETED
-        batch.finished_at = utcnow()
         return False
     outcomes = await _apply_rows(
         session,
@@ -326,11 +330,31 @@ async def process_chunk(session: AsyncSession, batch_id: int, rules: Rules, size
             .values(status=RowStatus.REJECTED, errors=bindparam("errors")),
             rejected,
         )
-    batch.processed_rows += len(rows)
-    batch.created_count += sum(o.status is RowStatus.CREATED for o in outcomes)
-    batch.updated_count += sum(o.status is RowStatus.UPDATED for o in outcomes)
-    batch.unchanged_count += sum(o.status is RowStatus.UNCHANGED for o in outcomes)
-    batch.rejected_count += sum(o.status is RowStatus.REJECTED for o in outcomes)
+    tally = {s: sum(o.status is s for o in outcomes) for s in RowStatus}
+    await session.execute(
+        update(Batch)
+        .where(Batch.id == batch_id)
+        .values(
+            processed_rows=Batch.processed_rows + len(rows),
+            created_count=Batch.created_count + tally[RowStatus.CREATED],
+            updated_count=Batch.updated_count + tally[RowStatus.UPDATED],
+            unchanged_count=Batch.unchanged_count + tally[RowStatus.UNCHANGED],
+            rejected_count=Batch.rejected_count + tally[RowStatus.REJECTED],
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+async def finish_if_done(session: AsyncSession, batch_id: int) -> bool:
+    """Complete the batch when no row is pending; True when there is nothing left to do."""
+    batch = await session.get(Batch, batch_id, with_for_update=True)
+    if batch is None or batch.status is not BatchStatus.PROCESSING:
+        return True
+    if await pending_count(session, batch_id):
+        return False
+    batch.status = BatchStatus.COMPLETED
+    batch.finished_at = utcnow()
     return True
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from odop_sync.batches import service
 from odop_sync.batches.validation import Rules
 from odop_sync.config import Settings
@@ -16,9 +20,24 @@ async def process_batch(ctx: JobContext) -> None:
     async with transaction(ctx.sessionmaker) as session:
         if await service.start(session, batch_id, rules) is None:
             return
+    # PostgreSQL: chunks on separate connections overlap one's database round trips with the
+    # other's validation. SQLite serialises writers, so one chunk at a time there.
+    parallel = 1 if settings.is_sqlite else max(1, settings.jobs.batch_parallel_chunks)
+    size = settings.jobs.batch_chunk_rows
+    while True:
+        await asyncio.gather(
+            *(drain(ctx.sessionmaker, batch_id, rules, size) for _ in range(parallel))
+        )
+        async with transaction(ctx.sessionmaker) as session:
+            if await service.finish_if_done(session, batch_id):
+                return
+
+
+async def drain(
+    sessionmaker: async_sessionmaker[AsyncSession], batch_id: int, rules: Rules, size: int
+) -> None:
+    """Process chunks until none is left to take."""
     more = True
     while more:
-        async with transaction(ctx.sessionmaker) as session:
-            more = await service.process_chunk(
-                session, batch_id, rules, settings.jobs.batch_chunk_rows
-            )
+        async with transaction(sessionmaker) as session:
+            more = await service.process_chunk(session, batch_id, rules, size)

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, select
+from sqlalchemy import Insert, Table, Update, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.batches.validation import ItemIn, ProducerIn
@@ -244,10 +246,18 @@ async def apply_items(
             touched.add(ref)
             audit("product", current["id"], "update", before, after)
     if new_products:
+        # Sorted, and tolerant of a product another chunk of the same batch created meanwhile
+        # (chunks run concurrently on PostgreSQL): one lock order, no unique-key failure.
+        refs = sorted(new_products)
         created = await session.execute(
-            PRODUCTS.insert().returning(PRODUCTS.c.id, PRODUCTS.c.ref), list(new_products.values())
+            _insert_or_skip(session, PRODUCTS, ["agency_id", "ref"]).returning(
+                PRODUCTS.c.id, PRODUCTS.c.ref
+            ),
+            [new_products[ref] for ref in refs],
         )
+        created_refs: set[str] = set()
         for product_id, ref in created:
+            created_refs.add(ref)
             products[ref] = {**new_products[ref], "id": product_id}
             audit(
                 "product",
@@ -256,6 +266,18 @@ async def apply_items(
                 None,
                 {"ref": ref, **{k: _jsonable(new_products[ref][k]) for k in PRODUCT_FIELDS}},
             )
+        raced = set(refs) - created_refs
+        if raced:
+            found_raced = await _rows_by(session, Product, "ref", agency_id, raced)
+            for ref, current in found_raced.items():
+                wanted = {k: new_products[ref][k] for k in (*PRODUCT_FIELDS, "producer_id")}
+                products[ref] = current
+                before, after = _diff_row(current, wanted)
+                if after:
+                    current.update(wanted)
+                    changed_products[ref] = current
+                    touched.add(ref)
+                    audit("product", current["id"], "update", before, after)
     if changed_products:
         await session.execute(
             _update_by_id(PRODUCTS, ["updated_at", "producer_id", *PRODUCT_FIELDS]),
@@ -266,7 +288,7 @@ async def apply_items(
                     "producer_id": r["producer_id"],
                     **{k: r[k] for k in PRODUCT_FIELDS},
                 }
-                for r in changed_products.values()
+                for r in sorted(changed_products.values(), key=lambda r: r["id"])
             ],
         )
 
@@ -354,6 +376,7 @@ async def apply_items(
                 )
             audit("variant", variant_id, "create", None, canonical)
     if variant_updates:
+        variant_updates.sort(key=lambda u: u["_id"])  # one lock order across concurrent chunks
         await session.execute(
             _update_by_id(VARIANTS, [k for k in variant_updates[0] if k != "_id"]), variant_updates
         )
@@ -362,6 +385,14 @@ async def apply_items(
     if audits:
         await session.execute(table_of(AuditRecord).insert(), audits)
     return [o or Outcome(RowStatus.REJECTED) for o in outcomes]
+
+
+def _insert_or_skip(session: AsyncSession, table: Table, keys: list[str]) -> Insert:
+    """INSERT … ON CONFLICT (keys) DO NOTHING, in the session's dialect."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
 
 
 def _update_by_id(table: Table, columns: list[str]) -> Update:
