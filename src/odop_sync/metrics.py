@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -24,4 +24,3 @@ BATCH_ROWS = Counter(
 JOB_RUNS = Counter(
     "odop_job_runs_total", "Job runs by job kind and result", ["kind", "result"], registry=REGISTRY
 )
-JOBS_QUEUED = Gauge("odop_jobs_queued", "Jobs waiting to run", registry=REGISTRY)

@@ -77,7 +77,6 @@ class BatchRead(BaseModel):
     status: BatchStatus
     source: str
     filename: str | None
-    dry_run: bool = False
     idempotency_key: str | None
     counts: BatchCounts
     producer_issues: list[FieldIssue] = Field(default_factory=list)

@@ -29,10 +29,6 @@ from odop_sync.metrics import JOB_RUNS
 log = logging.getLogger(__name__)
 
 
-class LeaseLost(Exception):
-    """Another worker took this job over: stop without touching it."""
-
-
 @dataclass
 class JobContext:
     job_id: int
