@@ -30,3 +30,13 @@ class TestDemoMode:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
                 assert (await c.post("/sandbox/amazon/auth/o2/token")).status_code == 404
+
+
+class TestLogging:
+    def test_request_urls_with_signatures_are_not_logged_by_httpx(self) -> None:
+        import logging
+
+        from odop_sync.logging import configure_logging
+
+        configure_logging("INFO", "json")
+        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)

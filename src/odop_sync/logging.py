@@ -52,3 +52,6 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO, including presigned feed-document URLs whose query
+    # string is a credential; the adapter SDK logs requests itself without query strings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
