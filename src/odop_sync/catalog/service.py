@@ -116,6 +116,20 @@ async def upsert_producers(
         )
     }
     audits: list[AuditRecord] = []
+
+    def audit(row: Producer, action: str, before: Any, after: Any) -> None:
+        audits.append(
+            AuditRecord(
+                actor=actor,
+                agency_id=agency_id,
+                entity="producer",
+                entity_id=row.id,
+                action=action,
+                before=before,
+                after=after,
+            )
+        )
+
     created: list[Producer] = []
     for item in producers:
         values = {name: getattr(item, name) for name in PRODUCER_FIELDS}
@@ -130,30 +144,11 @@ async def upsert_producers(
         if after:
             for name in after:
                 setattr(row, name, values[name])
-            audits.append(
-                AuditRecord(
-                    actor=actor,
-                    agency_id=agency_id,
-                    entity="producer",
-                    entity_id=row.id,
-                    action="update",
-                    before=before,
-                    after=after,
-                )
-            )
-    await session.flush()
+            audit(row, "update", before, after)
+    await session.flush()  # ids for the created producers
     for row in created:
-        audits.append(
-            AuditRecord(
-                actor=actor,
-                agency_id=agency_id,
-                entity="producer",
-                entity_id=row.id,
-                action="create",
-                before=None,
-                after={"ref": row.ref, **{n: _jsonable(getattr(row, n)) for n in PRODUCER_FIELDS}},
-            )
-        )
+        after = {"ref": row.ref, **{n: _jsonable(getattr(row, n)) for n in PRODUCER_FIELDS}}
+        audit(row, "create", None, after)
     session.add_all(audits)
     return {ref: row.id for ref, row in existing.items()}
 
