@@ -842,28 +842,33 @@ class AmazonSandbox:
             }
             return sandbox._ok({"feedId": feed_id}, "createFeed", 202)
 
-        @app.get(FEEDS + "/feeds/{feed_id}")
-        async def get_feed(feed_id: str, request: Request) -> Response:
-            seller, refused = await sandbox._enter(request, "getFeed")
+        async def current_feed(
+            request: Request, operation: str, feed_id: str
+        ) -> tuple[dict[str, Any] | None, Response | None]:
+            """getFeed and cancelFeed: authorise, find the feed, bring its status up to date."""
+            seller, refused = await sandbox._enter(request, operation)
             if refused is not None:
-                return refused
+                return None, refused
             feed = sandbox.state.table(seller, "feeds").get(feed_id)
             if feed is None:
-                return _errors(404, "NotFound", f"Feed {feed_id} was not found.")
+                return None, _errors(404, "NotFound", f"Feed {feed_id} was not found.")
             sandbox._feed_status(seller, feed)
+            return feed, None
+
+        @app.get(FEEDS + "/feeds/{feed_id}")
+        async def get_feed(feed_id: str, request: Request) -> Response:
+            feed, refused = await current_feed(request, "getFeed", feed_id)
+            if feed is None:
+                return refused or _errors(404, "NotFound", f"Feed {feed_id} was not found.")
             public = sandbox._public(feed)
             public.pop("inputFeedDocumentId", None)
             return sandbox._ok(public, "getFeed")
 
         @app.delete(FEEDS + "/feeds/{feed_id}")
         async def cancel_feed(feed_id: str, request: Request) -> Response:
-            seller, refused = await sandbox._enter(request, "cancelFeed")
-            if refused is not None:
-                return refused
-            feed = sandbox.state.table(seller, "feeds").get(feed_id)
+            feed, refused = await current_feed(request, "cancelFeed", feed_id)
             if feed is None:
-                return _errors(404, "NotFound", f"Feed {feed_id} was not found.")
-            sandbox._feed_status(seller, feed)
+                return refused or _errors(404, "NotFound", f"Feed {feed_id} was not found.")
             if feed["processingStatus"] != "IN_QUEUE":
                 return _errors(400, "InvalidInput", "Only IN_QUEUE feeds can be cancelled.")
             feed["processingStatus"] = "CANCELLED"

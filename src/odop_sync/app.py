@@ -21,7 +21,7 @@ from sqlalchemy import text
 from odop_sync import __version__
 from odop_sync.accounts.crypto import CredentialCipher
 from odop_sync.accounts.endpoints import router as accounts_router
-from odop_sync.adapter_sdk import discover_adapters
+from odop_sync.adapter_sdk import Adapter, discover_adapters
 from odop_sync.batches.endpoints import router as batches_router
 from odop_sync.batches.service import PROCESS_JOB
 from odop_sync.batches.tasks import process_batch
@@ -47,6 +47,10 @@ and syncs it to the marketplaces. Authenticate with `Authorization: Bearer <api 
 
 def create_app(settings: Settings | None = None, *, workers: bool = True) -> FastAPI:
     settings = settings or get_settings()
+    # Entry points are scanned once: accounts and (in demo mode) the sandboxes share the result.
+    adapters, broken = discover_adapters()
+    for name, reason in broken.items():
+        log.warning("adapter %s is broken and was skipped: %s", name, reason)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,7 +68,6 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         app.state.events = events
         app.state.runner = runner
         app.state.workers_enabled = workers
-        adapters, _ = discover_adapters()
         app.state.adapters = adapters
         app.state.cipher = CredentialCipher(settings.encryption_key)
         # Tests route adapter traffic to in-process sandboxes by setting this; None = network.
@@ -100,15 +103,12 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     if settings.demo_mode:
         if IMAGES_DIR.is_dir():
             app.mount(IMAGES_ROUTE, StaticFiles(directory=IMAGES_DIR), name="demo-images")
-        mount_sandboxes(app)
+        mount_sandboxes(app, adapters)
     return app
 
 
-def mount_sandboxes(app: FastAPI) -> list[str]:
+def mount_sandboxes(app: FastAPI, adapters: dict[str, type[Adapter]]) -> list[str]:
     """Demo mode: every installed adapter's marketplace simulator under /sandbox/<slug>/."""
-    adapters, broken = discover_adapters()
-    for name, reason in broken.items():
-        log.warning("adapter %s is broken and was skipped: %s", name, reason)
     mounted = []
     for slug, cls in sorted(adapters.items()):
         package = cls.__module__.rsplit(".", 1)[0]
