@@ -11,6 +11,7 @@ from odop_sync.batches.validation import Rules
 from odop_sync.config import Settings
 from odop_sync.db import transaction
 from odop_sync.jobs.runner import JobContext
+from odop_sync.models import Batch
 
 
 async def process_batch(ctx: JobContext) -> None:
@@ -29,8 +30,15 @@ async def process_batch(ctx: JobContext) -> None:
             *(drain(ctx.sessionmaker, batch_id, rules, size) for _ in range(parallel))
         )
         async with transaction(ctx.sessionmaker) as session:
-            if await service.finish_if_done(session, batch_id):
-                return
+            done = await service.finish_if_done(session, batch_id)
+            batch = await session.get(Batch, batch_id) if done else None
+            agency_id = batch.agency_id if batch is not None else None
+        if agency_id is not None:
+            events = ctx.services.get("events")
+            if events is not None:
+                # No variant list: the engine re-projects what changed since its watermark.
+                events.catalog_changed(agency_id, [])
+            return
 
 
 async def drain(

@@ -43,6 +43,8 @@ class MarketplaceAccount(IdMixin, TimestampMixin, Base):
     last_check_ok: Mapped[bool | None]
     last_check_at: Mapped[datetime | None]
     last_check_detail: Mapped[str | None] = mapped_column(String(500))
+    # The engine's projection watermark: variants changed after this are re-projected.
+    projected_at: Mapped[datetime | None]
 
 
 class ListingStatus(enum.StrEnum):
@@ -77,7 +79,11 @@ class Listing(IdMixin, TimestampMixin, Base):
     desired_price_paise: Mapped[int | None]
     desired_quantity: Mapped[int | None]
     remote_id: Mapped[str | None] = mapped_column(String(120))
-    submission_id: Mapped[str | None] = mapped_column(String(120))
+    submission_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    # What the open submission carries: confirmed when the marketplace's report accepts it.
+    pending_content_hash: Mapped[str | None] = mapped_column(String(64))
+    pending_offer_hash: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[datetime | None]
     # Since when desired != confirmed: the sync lag an operator pages on.
     dirty_since: Mapped[datetime | None] = mapped_column(index=True)
     failure_count: Mapped[int] = mapped_column(default=0)
@@ -142,3 +148,14 @@ class AccountLease(Base):
     )
     owner: Mapped[str | None] = mapped_column(String(100))
     expires_at: Mapped[datetime | None]
+
+
+class ScheduleMark(Base):
+    """The last slot each periodic job fired for: one process wins each slot."""
+
+    __tablename__ = "schedule_marks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot: Mapped[int] = mapped_column(default=0)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    fired_at: Mapped[datetime | None]
