@@ -70,6 +70,9 @@ class AmazonConfig(BaseModel):
     token_url: str = "https://api.amazon.com/auth/o2/token"  # noqa: S105 - a URL
     issue_locale: str = mapping.LANGUAGE_EN_IN
     product_types_file: str | None = None
+    # Sandbox and demo accounts only: the demo catalog's images are served by odop-sync itself
+    # over plain http on loopback. Amazon itself fetches images over https only.
+    allow_http_images: bool = False
 
 
 class AmazonAdapter(Adapter):
@@ -244,7 +247,13 @@ class AmazonAdapter(Adapter):
 
     async def push_listings(self, items: Sequence[ListingPayload]) -> list[ItemResult]:
         mapped = [
-            mapping.map_listing(i, self.product_types, self.config.marketplace_id) for i in items
+            mapping.map_listing(
+                i,
+                self.product_types,
+                self.config.marketplace_id,
+                allow_http_images=self.config.allow_http_images,
+            )
+            for i in items
         ]
         if self._bulk("putListingsItem", len(items)):
             return await self._submit_feed([(m.sku, m.issues, m.feed_message) for m in mapped])

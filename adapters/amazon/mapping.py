@@ -136,7 +136,9 @@ def _bullets(item: ListingPayload) -> list[str]:
     return derived[:MAX_BULLETS]
 
 
-def _price_issues(item: ListingPayload, sku: str) -> list[ItemIssue]:
+def _price_issues(
+    item: ListingPayload, sku: str, *, allow_http_images: bool = False
+) -> list[ItemIssue]:
     issues = []
     if item.price.currency != "INR" or item.mrp.currency != "INR":
         issues.append(
@@ -160,7 +162,9 @@ def _price_issues(item: ListingPayload, sku: str) -> list[ItemIssue]:
             )
         )
     for url in item.images:
-        if not url.startswith("https://"):
+        if not url.startswith("https://") and not (
+            allow_http_images and url.startswith("http://")
+        ):
             issues.append(
                 ItemIssue(
                     code="IMAGE_NOT_HTTPS",
@@ -239,7 +243,11 @@ def listing_attributes(
 
 
 def map_listing(
-    item: ListingPayload, types: ProductTypeMap, marketplace_id: str = AMAZON_IN
+    item: ListingPayload,
+    types: ProductTypeMap,
+    marketplace_id: str = AMAZON_IN,
+    *,
+    allow_http_images: bool = False,
 ) -> MappedListing:
     explicit = item.marketplace_attributes.get("amazon_product_type")
     ptype = types.choose(
@@ -253,7 +261,7 @@ def map_listing(
         sku=item.sku,
         product_type=ptype.name,
         attributes=listing_attributes(item, ptype, marketplace_id),
-        issues=tuple(_price_issues(item, item.sku)),
+        issues=tuple(_price_issues(item, item.sku, allow_http_images=allow_http_images)),
     )
 
 

@@ -89,7 +89,8 @@ def _errors(
 
 def _presigned(request: Request, seller: str, doc_id: str, signature: str) -> str:
     """A URL on the sandbox itself standing in for S3's presigned document URLs."""
-    base = str(request.base_url).rstrip("/")
+    # Mounted under a prefix (demo mode's /sandbox/amazon), the prefix is the root path.
+    base = str(request.base_url).rstrip("/") + request.scope.get("root_path", "").rstrip("/")
     return f"{base}/_sandbox/documents/{seller}/{doc_id}?X-Amz-Signature={signature}"
 
 
@@ -925,3 +926,20 @@ class AmazonSandbox:
 def create_sandbox_app(time_scale: float = 1.0, **options: Any) -> FastAPI:
     """The ASGI app; `app.state.sandbox` is the AmazonSandbox behind it (faults, clock, state)."""
     return AmazonSandbox(time_scale=time_scale, **options).app
+
+
+def demo_credentials(endpoint: str) -> dict[str, Any]:
+    """Account credentials for a demo account talking to this sandbox served at `endpoint`
+    (e.g. http://127.0.0.1:8000/sandbox/amazon). These are the sandbox's own published
+    values, not secrets of any real seller."""
+    app = SandboxApp()
+    base = endpoint.rstrip("/")
+    return {
+        "seller_id": SANDBOX_SELLER,
+        "lwa_client_id": app.client_id,
+        "lwa_client_secret": app.client_secret,
+        "refresh_token": next(iter(app.refresh_tokens)),
+        "endpoint": base,
+        "token_url": f"{base}/auth/o2/token",
+        "allow_http_images": True,
+    }

@@ -34,6 +34,9 @@ from odop_sync.jobs.runner import JobRunner
 from odop_sync.kit.problems import FieldIssue, ValidationProblem, install_handlers, problem_response
 from odop_sync.logging import request_id_var
 from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+from odop_sync.sync.engine import SyncEngine
+from odop_sync.sync.notify import PgNotifier
+from odop_sync.sync.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +75,24 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         app.state.cipher = CredentialCipher(settings.encryption_key)
         # Tests route adapter traffic to in-process sandboxes by setting this; None = network.
         app.state.adapter_transport = None
+        sync_engine, scheduler, notifier = _start_sync(app, settings, workers)
         if workers:
             runner.start()
+        if notifier is not None:
+            await notifier.start()
+        if sync_engine is not None:
+            sync_engine.start()
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
+            if sync_engine is not None:
+                await sync_engine.stop()
+            if notifier is not None:
+                await notifier.stop()
             await runner.stop()
             await engine.dispose()
 
@@ -103,11 +119,45 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     if settings.demo_mode:
         if IMAGES_DIR.is_dir():
             app.mount(IMAGES_ROUTE, StaticFiles(directory=IMAGES_DIR), name="demo-images")
-        mount_sandboxes(app, adapters)
+        mount_sandboxes(app, adapters, time_scale=settings.sandbox_time_scale)
     return app
 
 
-def mount_sandboxes(app: FastAPI, adapters: dict[str, type[Adapter]]) -> list[str]:
+def _start_sync(
+    app: FastAPI, settings: Settings, workers: bool
+) -> tuple[SyncEngine | None, Scheduler | None, PgNotifier | None]:
+    """The sync engine and its schedule run wherever workers run; on PostgreSQL every process
+    publishes its changes (NOTIFY) and worker processes listen for the others'."""
+    events: CatalogEvents = app.state.events
+    owner = app.state.runner.owner
+    notifier = None if settings.is_sqlite else PgNotifier(settings.database_url, owner)
+    if notifier is not None:
+        events.subscribe(notifier.catalog_changed)
+        events.subscribe_runs(notifier.sync_requested)
+    sync_engine = scheduler = None
+    if workers and settings.sync.enabled:
+        sync_engine = SyncEngine(
+            app.state.sessionmaker,
+            settings.sync,
+            app.state.adapters,
+            app.state.cipher,
+            transport=lambda: app.state.adapter_transport,
+            owner=owner,
+        )
+        events.subscribe(sync_engine.catalog_changed)
+        events.subscribe_runs(sync_engine.run_requested)
+        if notifier is not None:
+            notifier.on_catalog = sync_engine.catalog_changed
+            notifier.on_run = sync_engine.run_requested
+        scheduler = Scheduler(app.state.sessionmaker, owner, sync_engine.periodic_jobs())
+    app.state.sync = sync_engine
+    app.state.scheduler = scheduler
+    return sync_engine, scheduler, notifier
+
+
+def mount_sandboxes(
+    app: FastAPI, adapters: dict[str, type[Adapter]], *, time_scale: float = 1.0
+) -> list[str]:
     """Demo mode: every installed adapter's marketplace simulator under /sandbox/<slug>/."""
     mounted = []
     for slug, cls in sorted(adapters.items()):
@@ -117,7 +167,7 @@ def mount_sandboxes(app: FastAPI, adapters: dict[str, type[Adapter]]) -> list[st
         except (ImportError, AttributeError) as exc:
             log.warning("adapter %s has no sandbox: %s", slug, exc)
             continue
-        app.mount(f"/sandbox/{slug}", factory(), name=f"sandbox-{slug}")
+        app.mount(f"/sandbox/{slug}", factory(time_scale=time_scale), name=f"sandbox-{slug}")
         mounted.append(slug)
     return mounted
 

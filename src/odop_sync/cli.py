@@ -356,6 +356,7 @@ def demo(
             digest_bytes(b"demo", json.dumps(data, sort_keys=True).encode()),
         )
         result = await run_batch_inline(settings, agency_id, intake, "cli:demo", "demo catalog")
+        await _demo_accounts(settings, agency_id, base_url or settings.public_base_url)
         return result, created_keys
 
     result, keys = asyncio.run(main())
@@ -371,6 +372,52 @@ def demo(
     if result.counts.rejected:
         console.print("[red]some demo rows were rejected[/red]")
         raise typer.Exit(1)
+
+
+async def _demo_accounts(settings: Settings, agency_id: int, base_url: str) -> None:
+    """Demo accounts on every sandbox that demo mode serves (idempotent)."""
+    from odop_sync.accounts.crypto import CredentialCipher
+    from odop_sync.adapter_sdk import discover_adapters
+    from odop_sync.db import create_engine, create_sessionmaker, transaction
+    from odop_sync.demo.accounts import ensure_demo_accounts
+
+    adapters, _ = discover_adapters()
+    engine = create_engine(settings)
+    try:
+        async with transaction(create_sessionmaker(engine)) as session:
+            created = await ensure_demo_accounts(
+                session, agency_id, base_url, adapters, CredentialCipher(settings.encryption_key)
+            )
+            for account in created:
+                console.print(f"demo account {account.name!r} → {base_url}/sandbox/{account.adapter}")
+    finally:
+        await engine.dispose()
+
+
+sandbox_app = typer.Typer(help="marketplace sandboxes", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    slug: Annotated[str, typer.Argument(help="adapter slug, e.g. amazon")],
+    host: str = "127.0.0.1",
+    port: int = 8100,
+    time_scale: Annotated[float, typer.Option(help="marketplace seconds per real second")] = 1.0,
+) -> None:
+    """Serve one adapter's marketplace sandbox on its own (e.g. to restart odop-sync under it)."""
+    import importlib
+
+    import uvicorn
+
+    from odop_sync.adapter_sdk import discover_adapters
+
+    adapters, broken = discover_adapters()
+    cls = adapters.get(slug)
+    if cls is None:
+        raise typer.BadParameter(f"no adapter {slug!r} (broken: {', '.join(broken) or 'none'})")
+    module = importlib.import_module(cls.__module__.rsplit(".", 1)[0] + ".sandbox")
+    uvicorn.run(module.create_sandbox_app(time_scale=time_scale), host=host, port=port)
 
 
 def main() -> None:

@@ -80,6 +80,30 @@ class JobSettings(BaseModel):
     batch_parallel_chunks: int = 2
 
 
+class SyncSettings(BaseModel):
+    """The sync engine's pacing. Marketplace rate limits come from each adapter's `limits`."""
+
+    enabled: bool = True  # workers run the engine (the API-only role never does)
+    max_concurrent_accounts: int = 4
+    item_concurrency: int = 4  # item-API calls in flight per account
+    window_items: int = 100  # listings pushed (item route) between two commits
+    feed_max_items: int = 20_000  # listings read into one bulk feed
+    call_attempts: int = 4  # tenacity, in-process, per call
+    retry_base_s: float = 0.2
+    retry_max_s: float = 5.0
+    backoff_base_s: float = 30.0  # then persistent backoff on the listing (next_attempt_at)
+    backoff_max_s: float = 3600.0
+    pause_after_failures: int = 3  # identical rejections before a listing is paused
+    feed_poll_s: float = 15.0
+    feed_timeout_s: float = 7200.0  # a submission unresolved this long is pushed again
+    lease_ttl_s: float = 60.0
+    projection_overlap_s: float = 10.0
+    sweep_interval_s: float = 30.0  # scheduler: wake every account with due work
+    reconcile_interval_s: float = 3600.0  # scheduler: full re-projection of every account
+    run_timeout_s: float = 900.0
+    http_timeout_s: float = 30.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ODOP_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -91,11 +115,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     public_base_url: str = "http://127.0.0.1:8000"
     demo_mode: bool = False
+    # Demo mode's marketplace sandboxes run their clocks this many times faster than real time
+    # (feeds finish sooner; rate limits scale up by the same factor).
+    sandbox_time_scale: float = 10.0
     allow_private_image_hosts: bool = False
     # Fernet-style secret used to encrypt marketplace credentials at rest.
     encryption_key: SecretStr = SecretStr("")
     limits: LimitSettings = Field(default_factory=LimitSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
 
     @classmethod
     def settings_customise_sources(

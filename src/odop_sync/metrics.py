@@ -24,3 +24,15 @@ BATCH_ROWS = Counter(
 JOB_RUNS = Counter(
     "odop_job_runs_total", "Job runs by job kind and result", ["kind", "result"], registry=REGISTRY
 )
+SYNC_CALLS = Counter(
+    "odop_sync_calls_total",
+    "Marketplace calls by adapter, operation and outcome (ok, retryable, permanent)",
+    ["adapter", "operation", "outcome"],
+    registry=REGISTRY,
+)
+SYNC_ITEMS = Counter(
+    "odop_sync_items_total",
+    "Listing items pushed or resolved, by adapter and result",
+    ["adapter", "result"],
+    registry=REGISTRY,
+)

@@ -1,0 +1,1 @@
+"""The sync engine: projection, leases, pushes, retries, submissions, wake-ups, schedules."""

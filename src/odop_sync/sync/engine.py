@@ -1,0 +1,775 @@
+"""The sync engine: converge every marketplace account on the canonical catalog.
+
+One asyncio task per account with work, holding the account's lease row while it runs, so two
+workers (in this process or any other sharing the database) never push to one account at once.
+A pass of that task:
+
+1. re-projects what changed (the variants named by a wake-up, or everything changed since the
+   account's watermark) into desired hashes;
+2. polls the account's open async submissions (feeds) and applies their reports;
+3. reads dirty listings that are due, chooses the route — one bulk feed when the set is at least
+   the adapter's bulk threshold, else item calls at the marketplace's batch size — and pushes
+   them with fresh payloads, retrying retryable errors in-process (tenacity) and deferring what
+   still fails with persistent backoff (`next_attempt_at`);
+4. records every marketplace call in `sync_attempts` and confirms only what was accepted.
+
+The task keeps passing while there is work, waits for a wake-up or the next feed poll while a
+submission is open, then releases the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
+
+from odop_sync.accounts.crypto import CredentialCipher
+from odop_sync.adapter_sdk import (
+    Adapter,
+    AdapterError,
+    AuthenticationError,
+    Capability,
+    ItemResult,
+    ItemStatus,
+    OperationLimit,
+    PermanentAdapterError,
+    RateLimitedError,
+    RateLimiter,
+    RetryableAdapterError,
+    SubmissionState,
+    create_http_client,
+)
+from odop_sync.config import SyncSettings
+from odop_sync.db import transaction
+from odop_sync.kit.time import utcnow
+from odop_sync.metrics import SYNC_CALLS, SYNC_ITEMS
+from odop_sync.models import Listing, ListingStatus, MarketplaceAccount, SyncAttempt, SyncRun
+from odop_sync.sync import repository as repo
+from odop_sync.sync.repository import Pushed, ResultWriter
+from odop_sync.sync.scheduler import PeriodicJob
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _owner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class _Client:
+    fingerprint: str
+    adapter: Adapter
+    http: httpx.AsyncClient
+
+
+@dataclass
+class _AccountState:
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    variant_ids: set[int] = field(default_factory=set)
+    scan: bool = True  # re-project what changed since the watermark
+    full: bool = False  # re-project everything
+    timer: asyncio.TimerHandle | None = None
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+    last_result: str = ""
+    failures: int = 0  # consecutive passes whose calls outlasted the in-process retries
+
+
+@dataclass
+class PassReport:
+    pushed: int = 0
+    pending_submissions: int = 0
+    halted: str | None = None  # the account cannot be synced now (credentials, adapter)
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: SyncSettings,
+        adapters: dict[str, type[Adapter]],
+        cipher: CredentialCipher,
+        *,
+        transport: Callable[[], httpx.AsyncBaseTransport | None] | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.adapters = adapters
+        self.cipher = cipher
+        # A provider, read when an account's client is built (tests install sandboxes late).
+        self.transport = transport or (lambda: None)
+        self.owner = owner or _owner_name()
+        self._accounts: dict[int, _AccountState] = {}
+        self._clients: dict[int, _Client] = {}
+        self._gate = asyncio.Semaphore(max(1, settings.max_concurrent_accounts))
+        self._background: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+        self.started = False
+        # Observers (tests, benches): called with (event, account_id) on "lease" and "release".
+        self.observers: list[Callable[[str, int], None]] = []
+
+    # lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stopping = False
+        self.started = True
+        self._spawn(self.sweep(full=True, runs=True))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        tasks = [s.task for s in self._accounts.values() if s.task is not None]
+        tasks += list(self._background)
+        for state in self._accounts.values():
+            if state.timer is not None:
+                state.timer.cancel()
+            state.event.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for client in self._clients.values():
+            await client.http.aclose()
+        self._clients.clear()
+        self.started = False
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        task.add_done_callback(_log_failure)
+
+    def periodic_jobs(self) -> list[PeriodicJob]:
+        s = self.settings
+        return [
+            PeriodicJob(
+                "sync.sweep",
+                s.sweep_interval_s,
+                lambda: self.sweep(runs=True),
+                "wake every account with due work and pick up queued sync runs",
+            ),
+            PeriodicJob(
+                "sync.reconcile",
+                s.reconcile_interval_s,
+                lambda: self.sweep(full=True),
+                "re-project every account's whole catalog and push whatever drifted",
+            ),
+        ]
+
+    # wake-ups ---------------------------------------------------------------------------------
+
+    def catalog_changed(self, agency_id: int, variant_ids: Sequence[int]) -> None:
+        """CatalogEvents listener (this process) and NOTIFY handler (other processes)."""
+        if self._stopping or not self.started:
+            return
+        self._spawn(self._wake_agency(agency_id, list(variant_ids)))
+
+    def run_requested(self, run_id: int) -> None:
+        if self._stopping or not self.started:
+            return
+        self._spawn(self.process_run(run_id))
+
+    async def _wake_agency(self, agency_id: int, variant_ids: list[int]) -> None:
+        async with self.sessionmaker() as session:
+            accounts = await repo.enabled_accounts(session, agency_id)
+        for account in accounts:
+            self.wake(account.id, variant_ids=variant_ids or None)
+
+    def wake(
+        self, account_id: int, *, variant_ids: Sequence[int] | None = None, full: bool = False
+    ) -> None:
+        """Make sure a task for the account runs (or passes again) soon."""
+        if self._stopping:
+            return
+        state = self._accounts.setdefault(account_id, _AccountState())
+        if full:
+            state.full = True
+        elif variant_ids:
+            state.variant_ids.update(variant_ids)
+        else:
+            state.scan = True
+        state.event.set()
+        if state.task is None or state.task.done():
+            state.idle.clear()
+            state.task = asyncio.ensure_future(self._account_task(account_id, state))
+
+    def _wake_later(self, account_id: int, delay: float) -> None:
+        state = self._accounts.setdefault(account_id, _AccountState())
+        if state.timer is not None:
+            state.timer.cancel()
+        loop = asyncio.get_running_loop()
+        state.timer = loop.call_later(max(0.0, delay), lambda: self.wake(account_id))
+
+    async def sweep(self, *, full: bool = False, runs: bool = False) -> None:
+        """Wake every enabled account (the scheduler's safety net) and pick up queued runs."""
+        async with self.sessionmaker() as session:
+            accounts = await repo.enabled_accounts(session)
+            queued = (
+                list(await session.scalars(select(SyncRun.id).where(SyncRun.status == "queued")))
+                if runs
+                else []
+            )
+        for account in accounts:
+            self.wake(account.id, full=full)
+        for run_id in queued:
+            self._spawn(self.process_run(run_id))
+
+    async def wait_idle(self, account_id: int) -> None:
+        """Until the account's task has nothing left to do (wrap in asyncio.timeout)."""
+        state = self._accounts.get(account_id)
+        if state is None or state.task is None:
+            return
+        await state.idle.wait()
+
+    # runs ---------------------------------------------------------------------------------------
+
+    async def process_run(self, run_id: int) -> None:
+        """A queued "sync now": claim it, sync its accounts to the end, record the outcome."""
+        async with transaction(self.sessionmaker) as session:
+            claimed = await session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == run_id, SyncRun.status == "queued")
+                .values(status="running", updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if not claimed.rowcount:  # type: ignore[attr-defined]
+                return
+            run = await session.get(SyncRun, run_id)
+            if run is None:
+                return
+            if run.account_id is not None:
+                account = await session.get(MarketplaceAccount, run.account_id)
+                accounts = [account] if account is not None and account.enabled else []
+            else:
+                accounts = await repo.enabled_accounts(session, run.agency_id)
+            account_ids = [a.id for a in accounts]
+        status = "done"
+        summary: dict[str, Any] = {"accounts": []}
+        try:
+            for account_id in account_ids:
+                self.wake(account_id, full=True)
+            async with asyncio.timeout(self.settings.run_timeout_s):
+                await asyncio.gather(*(self.wait_idle(a) for a in account_ids))
+        except TimeoutError:
+            status = "failed"
+            summary["error"] = f"not finished within {self.settings.run_timeout_s:g} s"
+        except asyncio.CancelledError:
+            # Shutting down: leave it queued for the next worker.
+            async with transaction(self.sessionmaker) as session:
+                await session.execute(
+                    update(SyncRun)
+                    .where(SyncRun.id == run_id)
+                    .values(status="queued")
+                    .execution_options(synchronize_session=False)
+                )
+            raise
+        async with transaction(self.sessionmaker) as session:
+            for account_id in account_ids:
+                state = self._accounts.get(account_id)
+                counts = await listing_counts(session, account_id)
+                summary["accounts"].append(
+                    {
+                        "account_id": account_id,
+                        "listings": counts,
+                        "result": state.last_result if state else "",
+                    }
+                )
+            if any(a["result"].startswith("halted") for a in summary["accounts"]):
+                status = "failed"
+            await session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == run_id)
+                .values(status=status, summary=summary, finished_at=utcnow(), updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+
+    # the account task -----------------------------------------------------------------------
+
+    async def _account_task(self, account_id: int, state: _AccountState) -> None:
+        try:
+            async with self._gate:
+                await self._hold_and_sync(account_id, state)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("sync of account %s failed", account_id)
+            state.last_result = f"error: {type(exc).__name__}"
+            self._wake_later(account_id, self.settings.backoff_base_s)
+        finally:
+            state.idle.set()
+            if state.event.is_set() and not self._stopping:
+                # Woken after the last pass looked: go again.
+                asyncio.get_running_loop().call_soon(self.wake, account_id)
+
+    async def _hold_and_sync(self, account_id: int, state: _AccountState) -> None:
+        ttl = self.settings.lease_ttl_s
+        async with transaction(self.sessionmaker) as session:
+            held = await repo.acquire_lease(session, account_id, self.owner, ttl)
+        if not held:
+            state.event.clear()
+            state.last_result = "busy: another worker holds the lease"
+            # The holder was woken too (NOTIFY); look again once its lease could have lapsed.
+            self._wake_later(account_id, ttl)
+            return
+        for observer in self.observers:
+            observer("lease", account_id)
+        work = asyncio.current_task()
+        renewer = asyncio.ensure_future(self._renew(account_id, work))
+        try:
+            await self._sync_account(account_id, state)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            for observer in self.observers:
+                observer("release", account_id)
+            with contextlib.suppress(Exception):
+                async with transaction(self.sessionmaker) as session:
+                    await repo.release_lease(session, account_id, self.owner)
+
+    async def _renew(self, account_id: int, work: asyncio.Task[Any] | None) -> None:
+        ttl = self.settings.lease_ttl_s
+        while True:
+            await asyncio.sleep(ttl / 3)
+            try:
+                async with transaction(self.sessionmaker) as session:
+                    held = await repo.acquire_lease(session, account_id, self.owner, ttl)
+            except Exception:
+                log.exception("could not renew the lease of account %s", account_id)
+                continue
+            if not held and work is not None:
+                log.warning("lost the lease of account %s; stopping its sync", account_id)
+                work.cancel()
+                return
+
+    async def _sync_account(self, account_id: int, state: _AccountState) -> None:
+        while not self._stopping:
+            state.event.clear()
+            report = await self._pass(account_id, state)
+            if report.halted:
+                state.last_result = f"halted: {report.halted}"
+                self._wake_later(account_id, self.settings.backoff_base_s)
+                return
+            if report.pushed:
+                continue
+            if report.pending_submissions:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(state.event.wait(), self.settings.feed_poll_s)
+                continue
+            if state.event.is_set():
+                continue
+            state.last_result = "ok"
+            async with self.sessionmaker() as session:
+                due = await repo.next_due_at(session, account_id)
+            if due is not None:
+                self._wake_later(account_id, (due - utcnow()).total_seconds() + 0.05)
+            return
+
+    async def _pass(self, account_id: int, state: _AccountState) -> PassReport:
+        report = PassReport()
+        async with transaction(self.sessionmaker) as session:
+            account = await session.get(MarketplaceAccount, account_id)
+            if account is None or not account.enabled:
+                report.halted = "the account is gone or disabled"
+                return report
+            full, ids, scan = state.full, sorted(state.variant_ids), state.scan
+            state.full, state.scan = False, False
+            state.variant_ids.clear()
+            overlap = self.settings.projection_overlap_s
+            if full:
+                await repo.refresh_desired(session, account, full=True, overlap_s=overlap)
+            else:
+                if ids:
+                    await repo.refresh_desired(session, account, variant_ids=ids)
+                if scan or account.projected_at is None:
+                    await repo.refresh_desired(session, account, overlap_s=overlap)
+        client = await self._client(account)
+        if isinstance(client, str):
+            report.halted = client
+            return report
+        try:
+            report.pending_submissions = await self._poll(account, client.adapter)
+            report.pushed = await self._push_due(account, client.adapter)
+        except PermanentAdapterError as exc:
+            if isinstance(exc, AuthenticationError):
+                await self._record_account_problem(account_id, exc)
+                report.halted = "the marketplace refused the credentials"
+            else:
+                raise
+        return report
+
+    async def _client(self, account: MarketplaceAccount) -> _Client | str:
+        cls = self.adapters.get(account.adapter)
+        if cls is None:
+            return f"the {account.adapter!r} adapter is not installed"
+        fingerprint = hashlib.sha256(account.credentials_encrypted.encode()).hexdigest()
+        cached = self._clients.get(account.id)
+        if cached is not None and cached.fingerprint == fingerprint:
+            return cached
+        if cached is not None:
+            await cached.http.aclose()
+        try:
+            config = cls.parse_config(self.cipher.decrypt(account.credentials_encrypted))
+        except Exception as exc:
+            log.warning("account %s credentials unusable: %s", account.id, type(exc).__name__)
+            return "the stored credentials cannot be read; enter them again"
+        http = create_http_client(
+            adapter_slug=cls.slug,
+            transport=self.transport(),
+            timeout=self.settings.http_timeout_s,
+        )
+        limiter = RateLimiter(cls.limits, account_key=str(account.id))
+        try:
+            adapter = cls(config, http, limiter)
+        except AdapterError as exc:
+            await http.aclose()
+            return f"the adapter refused its configuration: {exc.message}"
+        client = _Client(fingerprint, adapter, http)
+        self._clients[account.id] = client
+        return client
+
+    async def _record_account_problem(self, account_id: int, exc: AdapterError) -> None:
+        async with transaction(self.sessionmaker) as session:
+            await session.execute(
+                update(MarketplaceAccount)
+                .where(MarketplaceAccount.id == account_id)
+                .values(
+                    last_check_ok=False,
+                    last_check_at=utcnow(),
+                    last_check_detail=f"sync stopped: {exc.message}"[:500],
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    # calls ----------------------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        account_id: int,
+        adapter: Adapter,
+        operation: str,
+        items: int,
+        call: Callable[[], Awaitable[T]],
+        attempts: list[dict[str, Any]],
+        route: str = "",
+    ) -> T:
+        """One marketplace call with in-process retries; every try goes to the attempt log."""
+        settings = self.settings
+
+        def wait(retry_state: RetryCallState) -> float:
+            exc = retry_state.outcome.exception() if retry_state.outcome else None
+            if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+                return min(exc.retry_after, settings.retry_max_s * 4)
+            n = retry_state.attempt_number
+            return float(min(settings.retry_max_s, settings.retry_base_s * 2 ** (n - 1)))
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(RetryableAdapterError),
+            stop=stop_after_attempt(max(1, settings.call_attempts)),
+            wait=wait,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                started = utcnow()
+                clock = time.perf_counter()
+                try:
+                    value = await call()
+                except AdapterError as exc:
+                    outcome = "retryable" if exc.retryable else "permanent"
+                    attempts.append(
+                        _attempt(account_id, operation, items, outcome, started, clock, exc, route)
+                    )
+                    SYNC_CALLS.labels(adapter.slug, operation, outcome).inc()
+                    raise
+                attempts.append(
+                    _attempt(account_id, operation, items, "ok", started, clock, None, route)
+                )
+                SYNC_CALLS.labels(adapter.slug, operation, "ok").inc()
+                return value
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _poll(self, account: MarketplaceAccount, adapter: Adapter) -> int:
+        """Resolve open submissions; returns how many are still open."""
+        async with self.sessionmaker() as session:
+            open_ = await repo.open_submissions(session, account.id)
+        if not open_:
+            return 0
+        still_open = 0
+        operation = adapter.operations.get(Capability.POLL_SUBMISSIONS, "poll_submissions")
+        timeout = timedelta(seconds=self.settings.feed_timeout_s)
+        for submission_id, sent_at in open_.items():
+            attempts: list[dict[str, Any]] = []
+            writer = self._writer(adapter, source="feed")
+            try:
+                (status,) = await self._call(
+                    account.id,
+                    adapter,
+                    operation,
+                    1,
+                    lambda s=submission_id: adapter.poll_submissions([s]),  # type: ignore[misc]
+                    attempts,
+                )
+            except RetryableAdapterError:
+                still_open += 1
+                await self._save(attempts, writer)
+                continue
+            async with transaction(self.sessionmaker) as session:
+                listings = await repo.listings_in_submission(session, account.id, submission_id)
+                if status.state is SubmissionState.PENDING:
+                    if sent_at is not None and utcnow() - sent_at > timeout:
+                        for listing in listings:
+                            writer.resolve(listing, None, failed=True)
+                    else:
+                        still_open += 1
+                else:
+                    by_sku = {r.sku: r for r in status.results}
+                    failed = status.state is SubmissionState.FAILED
+                    for listing in listings:
+                        writer.resolve(listing, by_sku.get(listing.sku), failed=failed)
+                    SYNC_ITEMS.labels(adapter.slug, "feed_resolved").inc(len(listings))
+                await writer.flush(session)
+                await _insert_attempts(session, attempts)
+        return still_open
+
+    async def _push_due(self, account: MarketplaceAccount, adapter: Adapter) -> int:
+        """Push one round of due dirty listings: content first, then offer-only changes."""
+        pushed = 0
+        for content in (True, False):
+            capability = Capability.PUSH_LISTINGS if content else Capability.PUSH_OFFERS
+            if not adapter.supports(capability):
+                if content or not adapter.supports(Capability.PUSH_LISTINGS):
+                    continue
+                capability = Capability.PUSH_LISTINGS  # full content carries the offer too
+            operation = adapter.operations.get(capability, capability.value)
+            limit = adapter.limits.get(operation) or OperationLimit(rate=1, burst=1)
+            async with self.sessionmaker() as session:
+                due = await repo.count_due(session, account.id, content=content)
+            if not due:
+                continue
+            bulk = (
+                adapter.supports(Capability.BULK_FEED)
+                and limit.bulk_threshold is not None
+                and due >= limit.bulk_threshold
+            )
+            size = self.settings.feed_max_items if bulk else self.settings.window_items
+            async with self.sessionmaker() as session:
+                listings = await repo.due_listings(session, account.id, content=content, limit=size)
+                desired = await repo.project_listings(session, account, listings)
+            if bulk and len(listings) < (limit.bulk_threshold or 0):
+                bulk = False
+            pushed += await self._push(
+                account, adapter, capability, operation, limit, listings, desired, bulk
+            )
+        return pushed
+
+    async def _push(
+        self,
+        account: MarketplaceAccount,
+        adapter: Adapter,
+        capability: Capability,
+        operation: str,
+        limit: OperationLimit,
+        listings: list[Listing],
+        desired: dict[int, Any],
+        bulk: bool,
+    ) -> int:
+        content = capability is Capability.PUSH_LISTINGS
+        work = [row for row in listings if row.id in desired]
+        if not work:
+            return 0
+        # What is pushed now is the listing's desired state from here on (the projection may be
+        # newer than the stored hashes when a change has not been refreshed yet).
+        for row in work:
+            want = desired[row.id]
+            row.desired_content_hash, row.desired_offer_hash = want.content_hash, want.offer_hash
+        route = "bulk" if bulk else "items"
+        if bulk:
+            chunks = [work]
+        else:
+            size = max(1, limit.max_batch_size)
+            # A chunk must stay under the bulk threshold, or the adapter would make it a feed.
+            if limit.bulk_threshold is not None:
+                size = min(size, max(1, limit.bulk_threshold - 1))
+            chunks = [work[i : i + size] for i in range(0, len(work), size)]
+        attempts: list[dict[str, Any]] = []
+        writer = self._writer(adapter, source="push")
+        gate = asyncio.Semaphore(1 if bulk else max(1, self.settings.item_concurrency))
+        deferred: list[Listing] = []
+        halt: PermanentAdapterError | None = None
+
+        async def send(chunk: list[Listing]) -> None:
+            nonlocal halt
+            async with gate:
+                if halt is not None:
+                    return
+                pushed = {
+                    row.id: Pushed(
+                        row.id,
+                        desired[row.id].content_hash if content else None,
+                        desired[row.id].offer_hash,
+                    )
+                    for row in chunk
+                }
+                payloads = [desired[row.id].content for row in chunk]
+                offers = [desired[row.id].offer for row in chunk]
+
+                def call() -> Awaitable[list[ItemResult]]:
+                    if content:
+                        return adapter.push_listings(payloads)
+                    return adapter.push_offers(offers)
+
+                try:
+                    results = await self._call(
+                        account.id, adapter, operation, len(chunk), call, attempts, route
+                    )
+                except RetryableAdapterError:
+                    deferred.extend(chunk)
+                    return
+                except AuthenticationError as exc:
+                    halt = exc
+                    return
+                except PermanentAdapterError as exc:
+                    # The whole request was refused (not one item): each item carries it.
+                    results = [
+                        ItemResult(sku=row.sku, status=ItemStatus.REJECTED, issues=())
+                        for row in chunk
+                    ]
+                    for row in chunk:
+                        writer.note(row.id, str(exc), severity="error", code="REQUEST_REJECTED")
+                if len(results) != len(chunk):
+                    log.error(
+                        "%s returned %d results for %d items; deferring the chunk",
+                        adapter.slug,
+                        len(results),
+                        len(chunk),
+                    )
+                    deferred.extend(chunk)
+                    return
+                for row, result in zip(chunk, results, strict=True):
+                    writer.apply(row, pushed[row.id], result)
+                    SYNC_ITEMS.labels(adapter.slug, str(result.status)).inc()
+
+        await asyncio.gather(*(send(c) for c in chunks))
+        if deferred:
+            failures = self._account_failures(account.id, increment=True)
+            delay = repo.backoff(failures, self.settings.retry_max_s, self.settings.backoff_max_s)
+            writer.defer(deferred, delay, "retryable")
+        else:
+            self._account_failures(account.id, reset=True)
+        await self._save(attempts, writer, desired_rows=work, desired=desired)
+        if halt is not None:
+            raise halt
+        return len(work) - len(deferred)
+
+    def _account_failures(
+        self, account_id: int, *, increment: bool = False, reset: bool = False
+    ) -> int:
+        state = self._accounts.setdefault(account_id, _AccountState())
+        state.failures = 0 if reset else state.failures + (1 if increment else 0)
+        return state.failures
+
+    def _writer(self, adapter: Adapter, *, source: str) -> ResultWriter:
+        return ResultWriter(
+            source=source,
+            marketplace=adapter.display_name,
+            pause_after=self.settings.pause_after_failures,
+            backoff_base_s=self.settings.backoff_base_s,
+            backoff_max_s=self.settings.backoff_max_s,
+        )
+
+    async def _save(
+        self,
+        attempts: list[dict[str, Any]],
+        writer: ResultWriter,
+        *,
+        desired_rows: Sequence[Listing] = (),
+        desired: dict[int, Any] | None = None,
+    ) -> None:
+        async with transaction(self.sessionmaker) as session:
+            if desired_rows and desired is not None:
+                rows = [
+                    {
+                        "id": row.id,
+                        "desired_content_hash": desired[row.id].content_hash,
+                        "desired_offer_hash": desired[row.id].offer_hash,
+                        "desired_price_paise": desired[row.id].price.final_paise,
+                        "desired_quantity": desired[row.id].stock.available_to_sell,
+                    }
+                    for row in desired_rows
+                ]
+                await session.execute(update(Listing), rows)
+            await writer.flush(session)
+            await _insert_attempts(session, attempts)
+
+
+def _attempt(
+    account_id: int,
+    operation: str,
+    items: int,
+    outcome: str,
+    started: Any,
+    clock: float,
+    exc: AdapterError | None,
+    route: str,
+) -> dict[str, Any]:
+    detail: dict[str, Any] = {"route": route} if route else {}
+    if exc is not None:
+        detail.update(
+            {"error_type": type(exc).__name__, "status_code": exc.status_code, "code": exc.code}
+        )
+    return {
+        "account_id": account_id,
+        "operation": operation[:40],
+        "items": items,
+        "outcome": outcome,
+        "error": str(exc)[:2000] if exc is not None else None,
+        "detail": detail or None,
+        "started_at": started,
+        "duration_ms": int((time.perf_counter() - clock) * 1000),
+    }
+
+
+async def _insert_attempts(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
+    if attempts:
+        await session.execute(insert(SyncAttempt), attempts)
+        attempts.clear()
+
+
+async def listing_counts(session: AsyncSession, account_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(Listing.status, func.count())
+        .where(Listing.account_id == account_id)
+        .group_by(Listing.status)
+    )
+    counts = {str(status): int(n) for status, n in rows}
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("sync background task failed", exc_info=task.exception())
+
+
+__all__ = ["ListingStatus", "PassReport", "SyncEngine", "listing_counts"]

@@ -1,0 +1,540 @@
+"""The engine's database work: leases, desired-state refresh, dirty selection, results.
+
+Every function runs inside the caller's transaction and never commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, not_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from odop_sync.adapter_sdk import ItemIssue, ItemResult, ItemStatus
+from odop_sync.kit.time import utcnow
+from odop_sync.models import (
+    AccountLease,
+    Listing,
+    ListingIssue,
+    ListingStatus,
+    MarketplaceAccount,
+    Producer,
+    Product,
+    Variant,
+)
+from odop_sync.sync.desired import AccountRules, Desired, project
+
+# Listings the engine leaves alone until a person (or a changed product) acts.
+WAITING = (ListingStatus.PAUSED, ListingStatus.NEEDS_MAPPING)
+IN_CHUNKS = 2000  # ids per IN (...) list
+
+
+def _chunks(values: Sequence[Any], size: int = IN_CHUNKS) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# leases ------------------------------------------------------------------------------------
+
+
+async def acquire_lease(session: AsyncSession, account_id: int, owner: str, ttl: float) -> bool:
+    """Take (or extend) the account's lease; False when another live worker holds it.
+
+    The conditional UPDATE is the arbiter: PostgreSQL re-checks its WHERE after a concurrent
+    holder commits, SQLite serialises writers (BEGIN IMMEDIATE)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    ins = dialect_insert(AccountLease)
+    await session.execute(
+        ins.values(account_id=account_id, owner=None, expires_at=None).on_conflict_do_nothing()
+    )
+    now = utcnow()
+    result = await session.execute(
+        update(AccountLease)
+        .where(
+            AccountLease.account_id == account_id,
+            or_(
+                AccountLease.owner.is_(None),
+                AccountLease.owner == owner,
+                AccountLease.expires_at < now,
+            ),
+        )
+        .values(owner=owner, expires_at=now + timedelta(seconds=ttl))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release_lease(session: AsyncSession, account_id: int, owner: str) -> None:
+    await session.execute(
+        update(AccountLease)
+        .where(AccountLease.account_id == account_id, AccountLease.owner == owner)
+        .values(owner=None, expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# desired state -----------------------------------------------------------------------------
+
+
+async def enabled_accounts(
+    session: AsyncSession, agency_id: int | None = None
+) -> list[MarketplaceAccount]:
+    query = select(MarketplaceAccount).where(MarketplaceAccount.enabled.is_(True))
+    if agency_id is not None:
+        query = query.where(MarketplaceAccount.agency_id == agency_id)
+    return list(await session.scalars(query.order_by(MarketplaceAccount.id)))
+
+
+def _catalog_rows() -> Any:
+    return (
+        select(Variant, Product, Producer)
+        .join(Product, Variant.product_id == Product.id)
+        .join(Producer, Product.producer_id == Producer.id)
+    )
+
+
+async def load_catalog(
+    session: AsyncSession,
+    agency_id: int,
+    *,
+    variant_ids: Sequence[int] | None = None,
+    since: datetime | None = None,
+) -> list[tuple[Variant, Product, Producer]]:
+    base = _catalog_rows().where(Variant.agency_id == agency_id)
+    if since is not None:
+        base = base.where(
+            or_(
+                Variant.updated_at >= since,
+                Product.updated_at >= since,
+                Producer.updated_at >= since,
+            )
+        )
+    if variant_ids is None:
+        return [tuple(r) for r in (await session.execute(base))]
+    rows: list[tuple[Variant, Product, Producer]] = []
+    for ids in _chunks(sorted(set(variant_ids))):
+        result = await session.execute(base.where(Variant.id.in_(ids)))
+        rows.extend(tuple(r) for r in result)
+    return rows
+
+
+@dataclass
+class RefreshResult:
+    projected: int = 0
+    created: int = 0
+    changed: int = 0
+
+
+def _dirty(listing: Listing | dict[str, Any], desired: Desired) -> bool:
+    get = listing.get if isinstance(listing, dict) else lambda k: getattr(listing, k)
+    return (
+        get("confirmed_content_hash") != desired.content_hash
+        or get("confirmed_offer_hash") != desired.offer_hash
+    )
+
+
+async def refresh_desired(
+    session: AsyncSession,
+    account: MarketplaceAccount,
+    *,
+    variant_ids: Sequence[int] | None = None,
+    full: bool = False,
+    overlap_s: float = 10.0,
+) -> RefreshResult:
+    """Re-project the variants that changed (given ids, or since the account's watermark, or
+    all) and record their desired hashes: new listings are created, changed ones become dirty,
+    and a rejected or paused listing whose product changed gets another chance."""
+    started = utcnow()
+    rules = AccountRules.of(account)
+    since = None
+    if variant_ids is None and not full and account.projected_at is not None:
+        since = account.projected_at - timedelta(seconds=overlap_s)
+    rows = await load_catalog(session, account.agency_id, variant_ids=variant_ids, since=since)
+    result = RefreshResult(projected=len(rows))
+    if rows:
+        desired = {d.variant_id: d for d in (project(v, p, pr, rules) for v, p, pr in rows)}
+        existing: dict[int, Listing] = {}
+        for ids in _chunks(sorted(desired)):
+            found = await session.scalars(
+                select(Listing).where(Listing.account_id == account.id, Listing.variant_id.in_(ids))
+            )
+            existing.update((row.variant_id, row) for row in found)
+        inserts, updates = [], []
+        for variant_id, want in desired.items():
+            have = existing.get(variant_id)
+            if have is None:
+                inserts.append(
+                    {
+                        "account_id": account.id,
+                        "variant_id": variant_id,
+                        "sku": want.sku,
+                        "status": ListingStatus.PENDING,
+                        "desired_content_hash": want.content_hash,
+                        "desired_offer_hash": want.offer_hash,
+                        "desired_price_paise": want.price.final_paise,
+                        "desired_quantity": want.stock.available_to_sell,
+                        "dirty_since": started,
+                        "failure_count": 0,
+                        "created_at": started,
+                        "updated_at": started,
+                    }
+                )
+                continue
+            if (
+                have.desired_content_hash == want.content_hash
+                and have.desired_offer_hash == want.offer_hash
+                and have.sku == want.sku
+            ):
+                continue
+            change: dict[str, Any] = {
+                "id": have.id,
+                "sku": want.sku,
+                "desired_content_hash": want.content_hash,
+                "desired_offer_hash": want.offer_hash,
+                "desired_price_paise": want.price.final_paise,
+                "desired_quantity": want.stock.available_to_sell,
+                "updated_at": started,
+            }
+            dirty = _dirty(have, want)
+            change["dirty_since"] = (have.dirty_since or started) if dirty else None
+            if have.status in (ListingStatus.REJECTED, ListingStatus.PAUSED):
+                # The product changed: what was refused may now pass. Try again at once.
+                change.update(
+                    status=ListingStatus.PENDING,
+                    failure_count=0,
+                    failure_signature=None,
+                    paused_reason=None,
+                    next_attempt_at=None,
+                )
+            elif have.status is ListingStatus.LIVE and dirty:
+                change["status"] = ListingStatus.PENDING
+            elif have.status is ListingStatus.PENDING and not dirty:
+                change["status"] = ListingStatus.LIVE
+            updates.append(change)
+        if inserts:
+            await session.execute(insert(Listing), inserts)
+        if updates:
+            await session.execute(update(Listing), updates)
+        result.created, result.changed = len(inserts), len(updates)
+    if variant_ids is None:
+        account.projected_at = started
+    return result
+
+
+# dirty selection ---------------------------------------------------------------------------
+
+
+def _due(account_id: int, now: datetime) -> Any:
+    return and_(
+        Listing.account_id == account_id,
+        Listing.status.notin_(WAITING),
+        or_(
+            Listing.desired_content_hash.is_distinct_from(Listing.confirmed_content_hash),
+            Listing.desired_offer_hash.is_distinct_from(Listing.confirmed_offer_hash),
+        ),
+        or_(Listing.next_attempt_at.is_(None), Listing.next_attempt_at <= now),
+        # Already on its way in an open submission: wait for that report.
+        not_(
+            and_(
+                Listing.submission_id.is_not(None),
+                Listing.pending_offer_hash.is_not_distinct_from(Listing.desired_offer_hash),
+                or_(
+                    Listing.pending_content_hash.is_not_distinct_from(Listing.desired_content_hash),
+                    and_(
+                        Listing.pending_content_hash.is_(None),
+                        Listing.confirmed_content_hash.is_not_distinct_from(
+                            Listing.desired_content_hash
+                        ),
+                    ),
+                ),
+            )
+        ),
+    )
+
+
+async def due_listings(
+    session: AsyncSession, account_id: int, *, content: bool, limit: int
+) -> list[Listing]:
+    """Dirty listings whose turn it is, oldest change first. `content`: those whose content
+    must be (re)sent; otherwise those whose content is confirmed and only the offer differs."""
+    now = utcnow()
+    kind = Listing.desired_content_hash.is_distinct_from(Listing.confirmed_content_hash)
+    query = (
+        select(Listing)
+        .where(_due(account_id, now), kind if content else not_(kind))
+        .order_by(Listing.dirty_since, Listing.id)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
+
+
+async def count_due(session: AsyncSession, account_id: int, *, content: bool) -> int:
+    now = utcnow()
+    kind = Listing.desired_content_hash.is_distinct_from(Listing.confirmed_content_hash)
+    query = select(func.count()).where(_due(account_id, now), kind if content else not_(kind))
+    return int(await session.scalar(query) or 0)
+
+
+async def next_due_at(session: AsyncSession, account_id: int) -> datetime | None:
+    """When the earliest backed-off dirty listing becomes due again."""
+    query = select(func.min(Listing.next_attempt_at)).where(
+        Listing.account_id == account_id,
+        Listing.status.notin_(WAITING),
+        Listing.next_attempt_at > utcnow(),
+        or_(
+            Listing.desired_content_hash.is_distinct_from(Listing.confirmed_content_hash),
+            Listing.desired_offer_hash.is_distinct_from(Listing.confirmed_offer_hash),
+        ),
+    )
+    value: datetime | None = await session.scalar(query)
+    return value
+
+
+async def open_submissions(session: AsyncSession, account_id: int) -> dict[str, datetime | None]:
+    """Submission id → when it was sent, for the account's unresolved async submissions."""
+    rows = await session.execute(
+        select(Listing.submission_id, func.min(Listing.submitted_at))
+        .where(Listing.account_id == account_id, Listing.submission_id.is_not(None))
+        .group_by(Listing.submission_id)
+    )
+    return {sid: at for sid, at in rows if sid is not None}
+
+
+# results -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pushed:
+    """What one listing carried in a push: the hashes the marketplace would confirm."""
+
+    listing_id: int
+    content_hash: str | None  # None: an offer-only push
+    offer_hash: str
+
+
+@dataclass
+class Outcome:
+    accepted: int = 0
+    submitted: int = 0
+    rejected: int = 0
+    paused: int = 0
+    issues: list[dict[str, Any]] = field(default_factory=list)
+
+
+def failure_signature(issues: Sequence[ItemIssue]) -> str:
+    key = "|".join(sorted(f"{i.code}:{i.field}" for i in issues if i.severity == "error"))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def backoff(failures: int, base: float, cap: float) -> timedelta:
+    return timedelta(seconds=min(cap, base * 2.0 ** max(0, failures - 1)))
+
+
+class ResultWriter:
+    """Turns adapter results into listing updates and timeline entries, flushed in bulk."""
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        marketplace: str,
+        pause_after: int,
+        backoff_base_s: float,
+        backoff_max_s: float,
+    ) -> None:
+        self.source = source
+        self.marketplace = marketplace
+        self.pause_after = pause_after
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.updates: list[dict[str, Any]] = []
+        self.timeline: list[dict[str, Any]] = []
+        self.outcome = Outcome()
+
+    def _issues(self, listing_id: int, issues: Sequence[ItemIssue], now: datetime) -> None:
+        for issue in issues:
+            self.timeline.append(
+                {
+                    "listing_id": listing_id,
+                    "at": now,
+                    "source": self.source,
+                    "severity": str(issue.severity),
+                    "code": issue.code[:64],
+                    "field": (issue.field or None) and issue.field[:120],
+                    "message": issue.message[:2000],
+                }
+            )
+
+    def note(self, listing_id: int, message: str, severity: str = "info", code: str = "") -> None:
+        self.timeline.append(
+            {
+                "listing_id": listing_id,
+                "at": utcnow(),
+                "source": "engine",
+                "severity": severity,
+                "code": code or None,
+                "field": None,
+                "message": message[:2000],
+            }
+        )
+
+    def apply(self, listing: Listing, pushed: Pushed, result: ItemResult) -> None:
+        now = utcnow()
+        self._issues(listing.id, result.issues, now)
+        change: dict[str, Any] = {"id": listing.id, "updated_at": now, "last_pushed_at": now}
+        if result.remote_id:
+            change["remote_id"] = result.remote_id[:120]
+        if result.status is ItemStatus.SUBMITTED:
+            change.update(
+                status=ListingStatus.SUBMITTED,
+                submission_id=(result.submission_id or "")[:120] or None,
+                pending_content_hash=pushed.content_hash,
+                pending_offer_hash=pushed.offer_hash,
+                submitted_at=now,
+            )
+            self.outcome.submitted += 1
+        elif result.status in (ItemStatus.ACCEPTED, ItemStatus.UNCHANGED):
+            self._confirm(listing, change, pushed.content_hash, pushed.offer_hash, now)
+        else:
+            self._reject(listing, change, result.issues, now)
+        self.updates.append(change)
+
+    def resolve(self, listing: Listing, result: ItemResult | None, *, failed: bool) -> None:
+        """An async submission came back: `result` for this SKU, or none in the report."""
+        now = utcnow()
+        change: dict[str, Any] = {
+            "id": listing.id,
+            "updated_at": now,
+            "submission_id": None,
+            "pending_content_hash": None,
+            "pending_offer_hash": None,
+            "submitted_at": None,
+        }
+        if result is not None:
+            self._issues(listing.id, result.issues, now)
+            if result.remote_id:
+                change["remote_id"] = result.remote_id[:120]
+        if result is not None and result.status is ItemStatus.REJECTED:
+            self._reject(listing, change, result.issues, now)
+        elif failed and result is None:
+            # The marketplace dropped the whole submission: send it again.
+            change["status"] = ListingStatus.PENDING
+            self.note(listing.id, f"{self.marketplace} did not process the submission; resending")
+        else:
+            content = listing.pending_content_hash or listing.confirmed_content_hash
+            self._confirm(listing, change, content, listing.pending_offer_hash, now)
+        self.updates.append(change)
+
+    def _confirm(
+        self,
+        listing: Listing,
+        change: dict[str, Any],
+        content_hash: str | None,
+        offer_hash: str | None,
+        now: datetime,
+    ) -> None:
+        content = content_hash or listing.confirmed_content_hash
+        offer = offer_hash or listing.confirmed_offer_hash
+        clean = content == listing.desired_content_hash and offer == listing.desired_offer_hash
+        still_open = listing.submission_id is not None and "submission_id" not in change
+        change.update(
+            confirmed_content_hash=content,
+            confirmed_offer_hash=offer,
+            last_confirmed_at=now,
+            failure_count=0,
+            failure_signature=None,
+            next_attempt_at=None,
+            dirty_since=None if clean else (listing.dirty_since or now),
+            status=(
+                ListingStatus.SUBMITTED
+                if still_open and not clean
+                else ListingStatus.LIVE
+                if clean
+                else ListingStatus.PENDING
+            ),
+        )
+        if listing.status in (ListingStatus.REJECTED, ListingStatus.PAUSED):
+            self.note(listing.id, f"accepted by {self.marketplace}; the listing is live again")
+        self.outcome.accepted += 1
+
+    def _reject(
+        self, listing: Listing, change: dict[str, Any], issues: Sequence[ItemIssue], now: datetime
+    ) -> None:
+        signature = failure_signature(issues)
+        failures = listing.failure_count + 1 if listing.failure_signature == signature else 1
+        change.update(failure_count=failures, failure_signature=signature)
+        first = next((i.message for i in issues if i.severity == "error"), None)
+        first = first or f"{self.marketplace} refused the listing without saying why"
+        if failures >= self.pause_after:
+            reason = (
+                f"paused after {failures} identical rejections by {self.marketplace}: {first} "
+                "(fix the product; a changed product is tried again by itself)"
+            )
+            change.update(status=ListingStatus.PAUSED, paused_reason=reason[:500])
+            self.note(listing.id, reason, severity="warning", code="PAUSED")
+            self.outcome.paused += 1
+        else:
+            change.update(
+                status=ListingStatus.REJECTED,
+                next_attempt_at=now + backoff(failures, self.backoff_base_s, self.backoff_max_s),
+            )
+        self.outcome.rejected += 1
+        self.outcome.issues.append({"listing_id": listing.id, "sku": listing.sku, "issue": first})
+
+    def defer(self, listings: Sequence[Listing], delay: timedelta, reason: str) -> None:
+        """A retryable failure outlasted the in-process retries: try these again later."""
+        now = utcnow()
+        for listing in listings:
+            self.updates.append(
+                {"id": listing.id, "updated_at": now, "next_attempt_at": now + delay}
+            )
+        del reason  # recorded in the attempt log, not on every listing's timeline
+
+    async def flush(self, session: AsyncSession) -> None:
+        if self.updates:
+            # One statement per distinct column set (executemany needs uniform parameters).
+            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in self.updates:
+                groups.setdefault(tuple(sorted(row)), []).append(row)
+            for rows in groups.values():
+                await session.execute(update(Listing), rows)
+        if self.timeline:
+            await session.execute(insert(ListingIssue), self.timeline)
+        self.updates, self.timeline = [], []
+
+
+async def listings_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Listing]:
+    out: list[Listing] = []
+    for chunk in _chunks(list(ids)):
+        out.extend(await session.scalars(select(Listing).where(Listing.id.in_(chunk))))
+    return out
+
+
+async def listings_in_submission(
+    session: AsyncSession, account_id: int, submission_id: str
+) -> list[Listing]:
+    return list(
+        await session.scalars(
+            select(Listing).where(
+                Listing.account_id == account_id, Listing.submission_id == submission_id
+            )
+        )
+    )
+
+
+async def project_listings(
+    session: AsyncSession, account: MarketplaceAccount, listings: Sequence[Listing]
+) -> dict[int, Desired]:
+    """Fresh desired states for these listings (by listing id), straight from the catalog."""
+    rules = AccountRules.of(account)
+    rows = await load_catalog(
+        session, account.agency_id, variant_ids=[row.variant_id for row in listings]
+    )
+    by_variant = {v.id: project(v, p, pr, rules) for v, p, pr in rows}
+    return {row.id: by_variant[row.variant_id] for row in listings if row.variant_id in by_variant}
