@@ -162,9 +162,7 @@ def _price_issues(
             )
         )
     for url in item.images:
-        if not url.startswith("https://") and not (
-            allow_http_images and url.startswith("http://")
-        ):
+        if not url.startswith("https://") and not (allow_http_images and url.startswith("http://")):
             issues.append(
                 ItemIssue(
                     code="IMAGE_NOT_HTTPS",

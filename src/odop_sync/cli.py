@@ -389,7 +389,9 @@ async def _demo_accounts(settings: Settings, agency_id: int, base_url: str) -> N
                 session, agency_id, base_url, adapters, CredentialCipher(settings.encryption_key)
             )
             for account in created:
-                console.print(f"demo account {account.name!r} → {base_url}/sandbox/{account.adapter}")
+                console.print(
+                    f"demo account {account.name!r} → {base_url}/sandbox/{account.adapter}"
+                )
     finally:
         await engine.dispose()
 

@@ -102,6 +102,9 @@ class SyncSettings(BaseModel):
     reconcile_interval_s: float = 3600.0  # scheduler: full re-projection of every account
     run_timeout_s: float = 900.0
     http_timeout_s: float = 30.0
+    # Only for sandboxes whose clocks run faster (demo mode, tests, benches): client-side rate
+    # limits are multiplied, and waits divided, by this. Leave it at 1 for real marketplaces.
+    rate_limit_scale: float = 1.0
 
 
 class Settings(BaseSettings):

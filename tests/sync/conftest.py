@@ -67,13 +67,16 @@ class World:
         assert r.status_code == 201, r.text
         return int(r.json()["id"])
 
-    async def sync_now(self, account_id: int | None = None, timeout: float = 60.0) -> dict[str, Any]:
+    async def sync_now(
+        self, account_id: int | None = None, timeout: float = 60.0
+    ) -> dict[str, Any]:
         r = await self.client.post(
             "/v1/sync/runs", json={"account_id": account_id}, headers=bearer(self.key)
         )
         if r.status_code == 404:  # TEMP until the runs API lands
             from odop_sync.models import SyncRun
             from odop_sync.db import transaction
+
             async with transaction(self.sessionmaker) as s:
                 run = SyncRun(agency_id=self.agency_id, account_id=account_id, status="queued")
                 s.add(run)
@@ -141,6 +144,8 @@ def make_world(
             time_scale=1000.0, app_credentials=SandboxApp(), seed=seed
         )
         app.state.adapter_transport = sandbox_transport(sandbox)
+        # The engine paces itself by the sandbox's clock (its limits are documented ones × 1000).
+        app.state.sync.time_scale = sandbox.clock.time_scale
         agency = await make_agency("up-odop")
         key = await make_key("agency", "up-odop")
         data = load_demo_catalog("http://127.0.0.1:8000")

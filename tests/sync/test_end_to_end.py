@@ -13,7 +13,6 @@ from tests.conftest import bearer
 from tests.sync.conftest import MakeWorld, World, eventually
 
 
-
 async def _assert_converged(world: World, account_id: int) -> None:
     expected = await world.expected(account_id)
     remote = await world.remote()

@@ -63,9 +63,15 @@ class RateLimiter:
         *,
         account_key: str = "default",
         clock: Clock | None = None,
+        time_scale: float = 1.0,
     ) -> None:
+        """`time_scale` > 1 only against a sandbox whose clock runs that many times faster:
+        every rate (configured or learned) is multiplied by it and every wait divided by it."""
+        if time_scale <= 0:
+            raise ValueError("time_scale must be > 0")
         self.account_key = account_key
         self.clock: Clock = clock or SystemClock()
+        self.time_scale = time_scale
         self._buckets: dict[tuple[str, str], BucketState] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         for op, limit in (limits or {}).items():
@@ -79,7 +85,7 @@ class RateLimiter:
 
     def configure(self, op: str, *, rate: float, burst: float) -> None:
         now = self.clock.monotonic()
-        self._buckets[self._key(op)] = BucketState(rate, burst, float(burst), now)
+        self._buckets[self._key(op)] = BucketState(rate * self.time_scale, burst, float(burst), now)
 
     def state(self, op: str) -> BucketState | None:
         bucket = self._buckets.get(self._key(op))
@@ -124,7 +130,7 @@ class RateLimiter:
         if bucket is None:
             bucket = self._buckets[key] = BucketState(1.0, 1.0, 0.0, now)
         self._refill(bucket, now)
-        wait = retry_after if retry_after is not None else 1.0 / bucket.rate
+        wait = retry_after / self.time_scale if retry_after is not None else 1.0 / bucket.rate
         bucket.tokens = 0.0
         bucket.blocked_until = max(bucket.blocked_until, now + wait)
         log.info("throttled %s/%s, holding %.3fs", self.account_key, op, wait)
@@ -141,6 +147,7 @@ class RateLimiter:
             except ValueError:
                 rate = 0.0
             if rate > 0:
+                rate *= self.time_scale
                 bucket = self._buckets.get(key)
                 if bucket is None:
                     # Amazon reports the rate only; a burst of one is the safe assumption.
@@ -164,6 +171,7 @@ class RateLimiter:
                 if remaining < 1:
                     reset = self._reset_delay(lower)
                     if reset is not None:
+                        reset /= self.time_scale
                         bucket.blocked_until = max(bucket.blocked_until, now + reset)
 
         retry_after = parse_retry_after(lower.get("retry-after"), self.clock)

@@ -121,6 +121,7 @@ class SyncEngine:
         # A provider, read when an account's client is built (tests install sandboxes late).
         self.transport = transport or (lambda: None)
         self.owner = owner or _owner_name()
+        self.time_scale = settings.rate_limit_scale
         self._accounts: dict[int, _AccountState] = {}
         self._clients: dict[int, _Client] = {}
         self._gate = asyncio.Semaphore(max(1, settings.max_concurrent_accounts))
@@ -438,7 +439,7 @@ class SyncEngine:
             transport=self.transport(),
             timeout=self.settings.http_timeout_s,
         )
-        limiter = RateLimiter(cls.limits, account_key=str(account.id))
+        limiter = RateLimiter(cls.limits, account_key=str(account.id), time_scale=self.time_scale)
         try:
             adapter = cls(config, http, limiter)
         except AdapterError as exc:
@@ -479,7 +480,7 @@ class SyncEngine:
         def wait(retry_state: RetryCallState) -> float:
             exc = retry_state.outcome.exception() if retry_state.outcome else None
             if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
-                return min(exc.retry_after, settings.retry_max_s * 4)
+                return min(exc.retry_after / self.time_scale, settings.retry_max_s * 4)
             n = retry_state.attempt_number
             return float(min(settings.retry_max_s, settings.retry_base_s * 2 ** (n - 1)))
 
