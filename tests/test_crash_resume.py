@@ -31,7 +31,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_server(
+    database_url: str, port: int, log: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "ODOP_ENV": "testing",
@@ -39,6 +41,7 @@ def _start_server(database_url: str, port: int, log: Path) -> subprocess.Popen[b
         "ODOP_JOBS__LEASE_TTL_S": "2",
         "ODOP_JOBS__HEARTBEAT_S": "0.5",
         "ODOP_JOBS__BATCH_CHUNK_ROWS": "100",
+        **(extra_env or {}),
     }
     return subprocess.Popen(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "odop_sync.cli", "serve", "--port", str(port)],

@@ -128,7 +128,8 @@ class SyncEngine:
         self._background: set[asyncio.Task[Any]] = set()
         self._stopping = False
         self.started = False
-        # Observers (tests, benches): called with (event, account_id) on "lease" and "release".
+        # Observers (tests, benches): called with (event, account_id) on "lease", "release" and
+        # "busy" (another worker holds the lease).
         self.observers: list[Callable[[str, int], None]] = []
 
     # lifecycle ------------------------------------------------------------------------------
@@ -327,6 +328,8 @@ class SyncEngine:
         async with transaction(self.sessionmaker) as session:
             held = await repo.acquire_lease(session, account_id, self.owner, ttl)
         if not held:
+            for observer in self.observers:
+                observer("busy", account_id)
             state.event.clear()
             state.last_result = "busy: another worker holds the lease"
             # The holder was woken too (NOTIFY); look again once its lease could have lapsed.
