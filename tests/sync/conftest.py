@@ -74,8 +74,8 @@ class World:
             "/v1/sync/runs", json={"account_id": account_id}, headers=bearer(self.key)
         )
         if r.status_code == 404:  # TEMP until the runs API lands
-            from odop_sync.models import SyncRun
             from odop_sync.db import transaction
+            from odop_sync.models import SyncRun
 
             async with transaction(self.sessionmaker) as s:
                 run = SyncRun(agency_id=self.agency_id, account_id=account_id, status="queued")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-import pytest
-
 from odop_sync.models import ListingStatus
 from tests.conftest import bearer
 from tests.sync.conftest import MakeWorld, World, eventually

@@ -36,7 +36,7 @@ class TestFaults:
         account_id = await world.create_account(markup_percent="0", rounding="none")
         await world.sync_now(account_id)
         # Changes keep arriving while the faults go on: every one must land, the last one wins.
-        skus = sorted((await world.expected(account_id)))[:20]
+        skus = sorted(await world.expected(account_id))[:20]
         for round_ in range(3):
             for n, sku in enumerate(skus):
                 r = await world.client.patch(
