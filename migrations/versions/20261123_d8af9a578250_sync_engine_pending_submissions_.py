@@ -5,19 +5,19 @@ Revises: 5c3de1ebdec3
 Create Date: 2026-11-23 06:31:02.328328
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
-import odop_sync.models.base  # noqa: F401  (UTCDateTime)
+from alembic import op
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
 
+import odop_sync.models.base
 
 # revision identifiers, used by Alembic.
 revision: str = 'd8af9a578250'
-down_revision: Union[str, Sequence[str], None] = '5c3de1ebdec3'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = '5c3de1ebdec3'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
