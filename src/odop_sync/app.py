@@ -31,6 +31,7 @@ from odop_sync.db import create_engine, create_sessionmaker, read_only
 from odop_sync.demo.loader import IMAGES_DIR, IMAGES_ROUTE
 from odop_sync.events import CatalogEvents
 from odop_sync.jobs.runner import JobRunner
+from odop_sync.kit.loopback import outbound_transport
 from odop_sync.kit.problems import FieldIssue, ValidationProblem, install_handlers, problem_response
 from odop_sync.logging import request_id_var
 from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
@@ -141,7 +142,9 @@ def _start_sync(
             settings.sync,
             app.state.adapters,
             app.state.cipher,
-            transport=lambda: app.state.adapter_transport,
+            transport=lambda: outbound_transport(
+                app.state.adapter_transport, settings.loopback_only
+            ),
             owner=owner,
         )
         events.subscribe(sync_engine.catalog_changed)

@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     # (feeds finish sooner; rate limits scale up by the same factor).
     sandbox_time_scale: float = 10.0
     allow_private_image_hosts: bool = False
+    # Tests and CI: marketplace calls may go to loopback hosts only (the sandboxes).
+    loopback_only: bool = False
     # Fernet-style secret used to encrypt marketplace credentials at rest.
     encryption_key: SecretStr = SecretStr("")
     limits: LimitSettings = Field(default_factory=LimitSettings)

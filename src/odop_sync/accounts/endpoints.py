@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 from odop_sync.accounts import service
 from odop_sync.accounts.schemas import AccountCreate, AccountRead, CheckResult
 from odop_sync.deps import PrincipalDep, SessionDep, acting_agency_id
+from odop_sync.kit.loopback import outbound_transport
 from odop_sync.kit.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
@@ -60,7 +61,10 @@ async def check_account(
     account = await service.get_account(session, account_id, principal.agency_scope())
     state = request.app.state
     result = await service.check_account(
-        account, adapters=state.adapters, cipher=state.cipher, transport=state.adapter_transport
+        account,
+        adapters=state.adapters,
+        cipher=state.cipher,
+        transport=outbound_transport(state.adapter_transport, state.settings.loopback_only),
     )
     await session.commit()
     return result

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -59,7 +59,7 @@ from odop_sync.adapter_sdk import (
     create_http_client,
 )
 from odop_sync.config import SyncSettings
-from odop_sync.db import transaction
+from odop_sync.db import create_sessionmaker, read_only, transaction
 from odop_sync.kit.time import utcnow
 from odop_sync.metrics import SYNC_CALLS, SYNC_ITEMS
 from odop_sync.models import Listing, ListingStatus, MarketplaceAccount, SyncAttempt, SyncRun
@@ -115,6 +115,11 @@ class SyncEngine:
         owner: str | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        # Reads that take no write lock on SQLite (WAL readers never wait for the writer).
+        bind = sessionmaker.kw.get("bind")
+        self.read_sessionmaker = (
+            create_sessionmaker(read_only(bind)) if isinstance(bind, AsyncEngine) else sessionmaker
+        )
         self.settings = settings
         self.adapters = adapters
         self.cipher = cipher
@@ -139,14 +144,21 @@ class SyncEngine:
         self.started = True
         self._spawn(self.sweep(full=True, runs=True))
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Let every account task finish the pass it is in (up to `grace_s`), then cancel what
+        is left: a pass cut mid-transaction would only be rolled back, but a clean end releases
+        the lease at once instead of letting it expire."""
         self._stopping = True
-        tasks = [s.task for s in self._accounts.values() if s.task is not None]
-        tasks += list(self._background)
         for state in self._accounts.values():
             if state.timer is not None:
                 state.timer.cancel()
             state.event.set()
+        tasks = [
+            s.task for s in self._accounts.values() if s.task is not None and not s.task.done()
+        ]
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace_s)
+        tasks += list(self._background)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -192,7 +204,7 @@ class SyncEngine:
         self._spawn(self.process_run(run_id))
 
     async def _wake_agency(self, agency_id: int, variant_ids: list[int]) -> None:
-        async with self.sessionmaker() as session:
+        async with self.read_sessionmaker() as session:
             accounts = await repo.enabled_accounts(session, agency_id)
         for account in accounts:
             self.wake(account.id, variant_ids=variant_ids or None)
@@ -224,7 +236,7 @@ class SyncEngine:
 
     async def sweep(self, *, full: bool = False, runs: bool = False) -> None:
         """Wake every enabled account (the scheduler's safety net) and pick up queued runs."""
-        async with self.sessionmaker() as session:
+        async with self.read_sessionmaker() as session:
             accounts = await repo.enabled_accounts(session)
             queued = (
                 list(await session.scalars(select(SyncRun.id).where(SyncRun.status == "queued")))
@@ -383,7 +395,7 @@ class SyncEngine:
             if state.event.is_set():
                 continue
             state.last_result = "ok"
-            async with self.sessionmaker() as session:
+            async with self.read_sessionmaker() as session:
                 due = await repo.next_due_at(session, account_id)
             if due is not None:
                 self._wake_later(account_id, (due - utcnow()).total_seconds() + 0.05)
@@ -515,7 +527,7 @@ class SyncEngine:
 
     async def _poll(self, account: MarketplaceAccount, adapter: Adapter) -> int:
         """Resolve open submissions; returns how many are still open."""
-        async with self.sessionmaker() as session:
+        async with self.read_sessionmaker() as session:
             open_ = await repo.open_submissions(session, account.id)
         if not open_:
             return 0
@@ -567,7 +579,7 @@ class SyncEngine:
                 capability = Capability.PUSH_LISTINGS  # full content carries the offer too
             operation = adapter.operations.get(capability, capability.value)
             limit = adapter.limits.get(operation) or OperationLimit(rate=1, burst=1)
-            async with self.sessionmaker() as session:
+            async with self.read_sessionmaker() as session:
                 due = await repo.count_due(session, account.id, content=content)
             if not due:
                 continue
@@ -577,7 +589,7 @@ class SyncEngine:
                 and due >= limit.bulk_threshold
             )
             size = self.settings.feed_max_items if bulk else self.settings.window_items
-            async with self.sessionmaker() as session:
+            async with self.read_sessionmaker() as session:
                 listings = await repo.due_listings(session, account.id, content=content, limit=size)
                 desired = await repo.project_listings(session, account, listings)
             if bulk and len(listings) < (limit.bulk_threshold or 0):
