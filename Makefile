@@ -50,6 +50,7 @@ fmt: install
 
 bench: install
 	$(BIN)/python -m bench.ingest --rows 10000
+	$(BIN)/python -m bench.sync --skus 20000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

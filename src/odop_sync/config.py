@@ -86,6 +86,7 @@ class SyncSettings(BaseModel):
     enabled: bool = True  # workers run the engine (the API-only role never does)
     max_concurrent_accounts: int = 4
     item_concurrency: int = 4  # item-API calls in flight per account
+    bulk_feeds: bool = True  # large sets go as one feed where the adapter has them
     window_items: int = 100  # listings pushed (item route) between two commits
     feed_max_items: int = 20_000  # listings read into one bulk feed
     call_attempts: int = 4  # tenacity, in-process, per call

@@ -584,7 +584,8 @@ class SyncEngine:
             if not due:
                 continue
             bulk = (
-                adapter.supports(Capability.BULK_FEED)
+                self.settings.bulk_feeds
+                and adapter.supports(Capability.BULK_FEED)
                 and limit.bulk_threshold is not None
                 and due >= limit.bulk_threshold
             )

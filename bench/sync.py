@@ -1,0 +1,277 @@
+"""bench/sync: the sync engine against the Amazon sandbox at its documented limits scaled ×50.
+
+One process holds the service (API, engine) and the sandbox behind an in-process ASGI
+transport, as `make run` does in demo mode; marketplace time runs 50× faster, and the engine
+paces itself by the same factor. Per backend it measures:
+
+1. a full push of N SKUs by the route the engine chooses (one JSON_LISTINGS_FEED);
+2. a full push of N SKUs through putListingsItem only (bulk feeds off): achieved items/s over
+   the allowed rate (5 rps × 50), and how many 429s the sandbox answered;
+3. change propagation: PATCH /v1/variants/{sku} price changes, the time until the sandbox holds
+   the new price; p50 and p95;
+4. the peak resident memory of the whole process (service, engine and sandbox).
+
+    python -m bench.sync --skus 20000 --backends sqlite,postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from adapters.amazon.adapter import AmazonAdapter
+from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox, demo_credentials
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from bench.common import cli, drop_database, fresh_database, print_table, write_json
+from odop_sync.app import create_app
+from odop_sync.auth.service import create_key
+from odop_sync.config import Settings
+from odop_sync.db import transaction
+from odop_sync.models import Agency, Listing, ListingIssue, ListingStatus, Role, SyncRun
+
+SCALE = 50.0
+ENDPOINT = "http://marketplace.bench/sandbox/amazon"
+PRODUCER = {
+    "ref": "bhadohi-weavers",
+    "kind": "cooperative",
+    "name_en": "Bhadohi Weavers Cooperative",
+    "district": "Bhadohi",
+    "craft": "Carpet weaving",
+}
+
+
+def items(n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "sku": f"BHD-{k:06d}",
+            "producer_ref": "bhadohi-weavers",
+            "title_en": f"Bhadohi hand-knotted wool carpet no. {k}",
+            "title_hi": "भदोही हाथ से बुना ऊनी कालीन",
+            "description_en": "Hand-knotted by the weavers of the Bhadohi carpet cluster.",
+            "material": "Wool",
+            "color": "Red",
+            "district": "Bhadohi",
+            "craft": "Carpet weaving",
+            "hsn_code": "570110",
+            "gst_rate": 5,
+            "mrp": "24000.00",
+            "price": f"{15000 + k % 5000}.00",
+            "stock": 1 + k % 20,
+            "images": ["https://img.example.org/carpet.jpg"],
+        }
+        for k in range(n)
+    ]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Bench:
+    def __init__(self, url: str, skus: int) -> None:
+        self.url = url
+        self.skus = skus
+        self.sandbox = AmazonSandbox(time_scale=SCALE, feed_queue_seconds=30.0)
+        outer = FastAPI()
+        outer.mount("/sandbox/amazon", self.sandbox.app)
+        self.transport = httpx.ASGITransport(app=outer)
+        settings = Settings(
+            env="testing",
+            database_url=url,
+            log_level="WARNING",
+            sync={"rate_limit_scale": SCALE, "feed_poll_s": 0.2, "sweep_interval_s": 30.0},
+        )
+        self.app = create_app(settings, workers=True)
+
+    async def run(self) -> dict[str, Any]:
+        async with self.app.router.lifespan_context(self.app):
+            self.app.state.adapter_transport = self.transport
+            engine = self.app.state.sync
+            async with transaction(self.app.state.sessionmaker) as session:
+                agency = Agency(slug="bench", name="Bench agency")
+                session.add(agency)
+                await session.flush()
+                self.agency_id = agency.id
+                _, self.key = await create_key(
+                    session, role=Role.AGENCY, name="bench", agency_slug="bench"
+                )
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=self.app), base_url="http://odop.bench"
+            )
+            self.client = client
+            self.headers = {"Authorization": f"Bearer {self.key}"}
+            await self._seed()
+            feed_s = await self._full_push("feed", bulk=True)
+            throttled_before = sum(self.sandbox.guard.throttled.values())
+            engine.settings = engine.settings.model_copy(update={"bulk_feeds": False})
+            item_s = await self._full_push("items", bulk=False)
+            throttled = sum(self.sandbox.guard.throttled.values()) - throttled_before
+            latencies = await self._propagation()
+            await client.aclose()
+        allowed = AmazonAdapter.limits["putListingsItem"].rate * SCALE
+        achieved = self.skus / item_s
+        return {
+            "skus": self.skus,
+            "time_scale": SCALE,
+            "feed_push_s": round(feed_s, 2),
+            "feed_push_items_per_s": round(self.skus / feed_s),
+            "item_push_s": round(item_s, 2),
+            "item_push_items_per_s": round(achieved, 1),
+            "allowed_items_per_s": allowed,
+            "achieved_over_allowed": round(achieved / allowed, 3),
+            "throttled_429": throttled,
+            "propagation_samples": len(latencies),
+            "propagation_p50_s": round(statistics.median(latencies), 3),
+            "propagation_p95_s": round(statistics.quantiles(latencies, n=20)[-1], 3),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+
+    async def _seed(self) -> None:
+        body = {"producers": [PRODUCER], "items": items(self.skus)}
+        r = await self.client.post("/v1/batches", json=body, headers=self.headers)
+        r.raise_for_status()
+        batch_id = r.json()["id"]
+        while True:
+            got = await self.client.get(f"/v1/batches/{batch_id}?rows=none", headers=self.headers)
+            if got.json()["status"] in ("completed", "failed"):
+                assert got.json()["counts"]["rejected"] == 0, got.json()["counts"]
+                return
+            await asyncio.sleep(0.2)
+
+    async def _full_push(self, name: str, *, bulk: bool) -> float:
+        """A new account (so every SKU is new to it), then one sync run; seconds until every
+        listing is confirmed live."""
+        credentials = demo_credentials(ENDPOINT)
+        r = await self.client.post(
+            "/v1/accounts",
+            json={"adapter": "amazon", "name": f"Amazon.in {name}", "credentials": credentials},
+            headers=self.headers,
+        )
+        r.raise_for_status()
+        self.account_id = int(r.json()["id"])
+        started = time.perf_counter()
+        async with transaction(self.app.state.sessionmaker) as session:
+            run = SyncRun(agency_id=self.agency_id, account_id=self.account_id, status="queued")
+            session.add(run)
+            await session.flush()
+            run_id = run.id
+        await self.app.state.sync.process_run(run_id)
+        while True:
+            async with self.app.state.read_sessionmaker() as session:
+                live = await session.scalar(
+                    select(func.count()).where(
+                        Listing.account_id == self.account_id,
+                        Listing.status == ListingStatus.LIVE,
+                    )
+                )
+            if live == self.skus:
+                break
+            if time.perf_counter() - started > float(os.environ.get("BENCH_PUSH_TIMEOUT", 600)):
+                async with self.app.state.read_sessionmaker() as session:
+                    counts = dict(
+                        (
+                            await session.execute(
+                                select(Listing.status, func.count())
+                                .where(Listing.account_id == self.account_id)
+                                .group_by(Listing.status)
+                            )
+                        ).all()
+                    )
+                    issue = await session.scalar(
+                        select(ListingIssue.message).order_by(ListingIssue.id.desc()).limit(1)
+                    )
+                raise RuntimeError(f"not all listings live: {counts}; last issue: {issue}")
+            await asyncio.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        print(f"  full push via {name}: {self.skus} SKUs live in {elapsed:.1f} s", flush=True)
+        return elapsed
+
+    async def _propagation(self, samples: int = 60) -> list[float]:
+        """Price changes on random SKUs, one every 200 ms; seconds from the PATCH answer until
+        the sandbox holds the new price."""
+        listings = self.sandbox.state.table(SANDBOX_SELLER, "listings")
+        latencies = []
+        for n in range(samples):
+            sku = f"BHD-{(n * 331) % self.skus:06d}"
+            price = Decimal(16000 + n)
+            r = await self.client.patch(
+                f"/v1/variants/{sku}", json={"price": f"{price}.00"}, headers=self.headers
+            )
+            r.raise_for_status()
+            sent = time.perf_counter()
+            while True:
+                offer = listings[sku]["attributes"]["purchasable_offer"][0]
+                value = Decimal(str(offer["our_price"][0]["schedule"][0]["value_with_tax"]))
+                if value == price:
+                    break
+                if time.perf_counter() - sent > 30:
+                    raise RuntimeError(f"{sku} never got its new price")
+                await asyncio.sleep(0.005)
+            latencies.append(time.perf_counter() - sent)
+            await asyncio.sleep(0.2)
+        return latencies
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skus", type=int, default=20_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    os.environ.setdefault("ODOP_ENV", "testing")
+    result: dict[str, Any] = {"skus": args.skus, "backends": {}}
+    table = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends.split(","):
+            url = await fresh_database(backend, Path(tmp))
+            try:
+                await asyncio.to_thread(cli, url, "db", "upgrade")
+                print(f"{backend}:", flush=True)
+                r = await Bench(url, args.skus).run()
+            finally:
+                await drop_database(url)
+            result["backends"][backend] = r
+            table.append(
+                [
+                    backend,
+                    r["skus"],
+                    f"{r['feed_push_s']:.1f}",
+                    f"{r['item_push_items_per_s']:.0f} / {r['allowed_items_per_s']:.0f}",
+                    f"{r['achieved_over_allowed']:.2f}",
+                    r["throttled_429"],
+                    f"{r['propagation_p50_s']:.2f}",
+                    f"{r['propagation_p95_s']:.2f}",
+                    f"{r['peak_rss_mb']:.0f}",
+                ]
+            )
+    print_table(
+        f"bench/sync: Amazon sandbox at documented limits ×{SCALE:g} "
+        "(goals: ratio >= 0.9, p95 <= 2 s, peak <= 300 MB)",
+        [
+            "backend",
+            "SKUs",
+            "feed push s",
+            "item push /s (allowed)",
+            "ratio",
+            "429s",
+            "p50 s",
+            "p95 s",
+            "peak MB",
+        ],
+        table,
+    )
+    print(f"\nresults: {write_json('sync', result)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
