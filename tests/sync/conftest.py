@@ -73,19 +73,6 @@ class World:
         r = await self.client.post(
             "/v1/sync/runs", json={"account_id": account_id}, headers=bearer(self.key)
         )
-        if r.status_code == 404:  # TEMP until the runs API lands
-            from odop_sync.db import transaction
-            from odop_sync.models import SyncRun
-
-            async with transaction(self.sessionmaker) as s:
-                run = SyncRun(agency_id=self.agency_id, account_id=account_id, status="queued")
-                s.add(run)
-                await s.flush()
-                rid = run.id
-            await self.app.state.sync.process_run(rid)
-            async with self.sessionmaker() as s:
-                run = await s.get(SyncRun, rid)
-                return {"status": run.status, "summary": run.summary}
         assert r.status_code == 202, r.text
         run_id = r.json()["id"]
         deadline = asyncio.get_running_loop().time() + timeout
