@@ -9,7 +9,7 @@ from odop_sync.catalog.schemas import ApiInput
 
 
 class SyncRunCreate(ApiInput):
-    """ "Sync now": one account of the agency, or (null) every enabled one."""
+    """Sync now: one account of the agency, or (null) every enabled one."""
 
     model_config = {"json_schema_extra": {"examples": [{"account_id": 1}, {"account_id": None}]}}
 
