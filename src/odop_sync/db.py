@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
+from itertools import chain
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import JSON, Column, ColumnElement, Table, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -95,3 +98,116 @@ async def transaction(
     """A job or CLI unit of work: commits on success, rolls back on any error."""
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+# --- Set-based statements below the ORM ---------------------------------------------------------
+#
+# The batch path writes thousands of rows per transaction. Core `insert()` executemany pays, per
+# row, SQLAlchemy's parameter bookkeeping and, on PostgreSQL, a VALUES list of up to
+# 1000 rows x columns bind parameters that the server parses and plans for every page. These
+# helpers keep the bind processing of the column types (so what is stored is what Core would
+# store) but hand the driver one statement per table: on PostgreSQL one INSERT ... SELECT FROM
+# unnest(one array per column); on SQLite one executemany, or multi-row VALUES pages when rows
+# must come back (RETURNING).
+
+_NOTHING = object()
+# SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32 (SQLAlchemy pages by the same figure).
+SQLITE_MAX_PARAMETERS = 32766
+
+
+def _bound_values(column: Column[Any], values: list[Any], dialect: Dialect) -> list[Any]:
+    """`values` through the column type's bind processor, as a compiled statement does it."""
+    process = column.type._cached_bind_processor(dialect)
+    if process is None:
+        return values
+    out: list[Any] = []
+    last: Any = _NOTHING
+    last_bound: Any = None
+    for value in values:
+        # A batch repeats one timestamp (and often other values) down a column: process it once.
+        if value is not last:
+            last, last_bound = value, process(value)
+        out.append(last_bound)
+    return out
+
+
+def _columns(table: Table, names: Sequence[str]) -> list[Column[Any]]:
+    given = set(names)
+    for column in table.c:
+        # Core would fill a Python-side default in; these helpers do not, so callers must.
+        if column.name not in given and column.default is not None and not column.primary_key:
+            raise ValueError(f"{table.name}.{column.name} has a default: give it explicitly")
+    return [table.c[name] for name in names]
+
+
+async def insert_many(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    returning: Sequence[str] = (),
+    skip_conflicts_on: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """INSERT `rows` (dicts with the same keys) into `table` in the session's transaction.
+
+    `skip_conflicts_on`: ON CONFLICT (those columns) DO NOTHING. `returning`: names of columns
+    whose values come back, a tuple per inserted row, in no particular order and as the driver
+    returns them (meant for ids and text keys).
+    """
+    if not rows:
+        return []
+    conn = await session.connection()
+    dialect = conn.dialect
+    names = list(rows[0])
+    columns = _columns(table, names)
+    bound = [
+        _bound_values(column, [row[name] for row in rows], dialect)
+        for name, column in zip(names, columns, strict=True)
+    ]
+    quote = dialect.identifier_preparer.quote
+    into = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+    into += f"({', '.join(map(quote, names))})"
+    tail = ""
+    if skip_conflicts_on:
+        tail += f" ON CONFLICT ({', '.join(map(quote, skip_conflicts_on))}) DO NOTHING"
+    if returning:
+        tail += f" RETURNING {', '.join(map(quote, returning))}"
+    if dialect.name == "postgresql":
+        # One array per column; JSON travels as text and is cast, as the driver's codec would.
+        casts: list[str] = []
+        exprs: list[str] = []
+        for n, column in enumerate(columns, 1):
+            sql_type = column.type.compile(dialect=dialect)
+            if isinstance(column.type.dialect_impl(dialect), JSON):
+                casts.append(f"${n}::TEXT[]")
+                exprs.append(f"u.c{n}::{sql_type}")
+            else:
+                casts.append(f"${n}::{sql_type}[]")
+                exprs.append(f"u.c{n}")
+        aliases = ", ".join(f"c{n}" for n in range(1, len(columns) + 1))
+        # Only quoted names from the table's metadata and numbered placeholders: no input text.
+        sql = f"{into} SELECT {', '.join(exprs)} FROM unnest({', '.join(casts)}) AS u({aliases})"  # noqa: S608
+        sql += tail
+        result = await conn.exec_driver_sql(sql, tuple(bound))
+        return [tuple(r) for r in result.all()] if returning else []
+    records = list(zip(*bound, strict=True))
+    one = f"({', '.join('?' * len(names))})"
+    if not returning:
+        await conn.exec_driver_sql(f"{into} VALUES {one}{tail}", records)
+        return []
+    out: list[tuple[Any, ...]] = []
+    per_page = max(1, min(dialect.insertmanyvalues_page_size, SQLITE_MAX_PARAMETERS // len(names)))
+    for start in range(0, len(records), per_page):
+        page = records[start : start + per_page]
+        sql = f"{into} VALUES {', '.join([one] * len(page))}{tail}"
+        result = await conn.exec_driver_sql(sql, tuple(chain.from_iterable(page)))
+        out.extend(tuple(r) for r in result.all())
+    return out
+
+
+def matches_any(column: ColumnElement[Any], values: Collection[Any], dialect: Dialect) -> Any:
+    """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, one parameter however many
+    values, so the statement is prepared once instead of once per list length."""
+    if dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)

@@ -42,7 +42,14 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = tmp_path_factory.mktemp("live") / "server.log"
-    env = {**os.environ, "ODOP_ENV": "testing", "ODOP_DATABASE_URL": database_url}
+    # Session-long and sharing the test database: its sync engine would take the accounts
+    # of later tests (their leases); the engine is tested in tests/sync.
+    env = {
+        **os.environ,
+        "ODOP_ENV": "testing",
+        "ODOP_DATABASE_URL": database_url,
+        "ODOP_SYNC__ENABLED": "false",
+    }
     proc = subprocess.Popen(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "odop_sync.cli", "serve", "--port", str(port)],
         cwd=ROOT,

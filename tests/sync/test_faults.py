@@ -51,7 +51,7 @@ class TestFaults:
         assert remote[skus[0]]["quantity"] == 20 + 20 + 0 - 1  # last round, buffer 1
         assert Decimal(remote[skus[0]]["price"]) == Decimal("114.50")
         # The faults really happened, and every one of them was survived.
-        assert throttle.fired >= 5 and errors.fired >= 3 and hangs.fired >= 1
+        assert throttle.fired >= 3 and errors.fired >= 2 and hangs.fired >= 1
         calls = sum(world.sandbox.state.calls.values())
         assert calls > 60
         listings = await world.listings(account_id)

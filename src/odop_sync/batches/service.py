@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from odop_sync.batches.schemas import BatchCounts, BatchRead, DryRunRead, RowResult
 from odop_sync.batches.validation import ItemIn, ProducerIn, Rules, validate_item, validate_producer
 from odop_sync.catalog.service import Outcome, apply_items, upsert_producers
+from odop_sync.db import insert_many, matches_any
 from odop_sync.jobs import repository as jobs
 from odop_sync.kit.problems import Conflict, FieldIssue, NotFound, ValidationProblem
 from odop_sync.kit.text import clean, has_nul, without_nul
@@ -157,8 +158,7 @@ async def submit(
                 "errors": [dup.model_dump()] if dup else None,
             }
         )
-    for start in range(0, len(values), 2000):
-        await session.execute(table_of(BatchRow).insert(), values[start : start + 2000])
+    await insert_many(session, table_of(BatchRow), values)
     if rejected:
         batch.rejected_count = rejected
         batch.processed_rows = rejected
@@ -319,9 +319,12 @@ async def process_chunk(session: AsyncSession, batch_id: int, rules: Rules, size
         else:
             applied.setdefault(outcome.status, []).append(row.id)
     rows_table = table_of(BatchRow)
+    dialect = session.get_bind().dialect
     for status, ids in applied.items():
         await session.execute(
-            rows_table.update().where(rows_table.c.id.in_(ids)).values(status=status)
+            rows_table.update()
+            .where(matches_any(rows_table.c.id, ids, dialect))
+            .values(status=status)
         )
     if rejected:
         await session.execute(

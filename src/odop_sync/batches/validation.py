@@ -14,8 +14,9 @@ import json
 import re
 import socket
 import tomllib
+import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -41,6 +42,8 @@ IST = timezone(timedelta(hours=5, minutes=30))  # GST slabs change at midnight i
 MAX_WEIGHT_G = Decimal(10_000_000)  # 10 tonnes; the column is NUMERIC(12, 2)
 MAX_LENGTH_CM = Decimal(100_000)  # 1 km; the columns are NUMERIC(10, 2)
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{6,18}[0-9]$")
+# What str.isspace() calls whitespace (re's \s is the same set), and the C0 controls.
+SPACE_OR_CONTROL_RE = re.compile(r"[\s\x00-\x1f]")
 
 # Keys are folded by `_kind_key`: lower case, letters and digits only ("Self-Help Group (SHG)"
 # -> "selfhelpgroupshg").
@@ -108,19 +111,38 @@ class ItemIn:
     def to_json(self) -> dict[str, Any]:
         """JSON-safe canonical fields: Decimals as normalised strings ("0.25", "5", "12.5"),
         money both as rupee strings ("1250.00") and as `*_paise` integers. No row number."""
-        out: dict[str, Any] = {}
-        for name in self.__slots__:
-            if name == "row":
-                continue
-            value = getattr(self, name)
-            if isinstance(value, Decimal):
-                value = _decimal_text(value)
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[name] = value
-        out["mrp"] = str(paise_to_rupees(self.mrp_paise))
-        out["price"] = str(paise_to_rupees(self.price_paise))
-        return out
+        # Spelled out field by field (in declaration order): this runs for every row of every
+        # batch, and a loop over __slots__ with getattr/isinstance cost more than the hashing.
+        weight, length, width, height = self.weight_g, self.length_cm, self.width_cm, self.height_cm
+        return {
+            "sku": self.sku,
+            "product_ref": self.product_ref,
+            "producer_ref": self.producer_ref,
+            "title_en": self.title_en,
+            "title_hi": self.title_hi,
+            "description_en": self.description_en,
+            "description_hi": self.description_hi,
+            "district_code": self.district_code,
+            "craft": self.craft,
+            "odop_product": self.odop_product,
+            "gi_tag": self.gi_tag,
+            "hsn_code": self.hsn_code,
+            "gst_rate": _decimal_text(self.gst_rate),
+            "mrp_paise": self.mrp_paise,
+            "price_paise": self.price_paise,
+            "stock": self.stock,
+            "weight_g": None if weight is None else _decimal_text(weight),
+            "length_cm": None if length is None else _decimal_text(length),
+            "width_cm": None if width is None else _decimal_text(width),
+            "height_cm": None if height is None else _decimal_text(height),
+            "material": self.material,
+            "color": self.color,
+            "size": self.size,
+            "images": list(self.images),
+            "attributes": self.attributes,
+            "mrp": _rupees_text(self.mrp_paise),
+            "price": _rupees_text(self.price_paise),
+        }
 
     def content_hash(self, data: dict[str, Any] | None = None) -> str:
         """SHA-256 (hex) of the key-sorted canonical JSON of everything but the row number and
@@ -155,6 +177,18 @@ def _decimal_text(value: Decimal) -> str:
     return format(normal, "f")
 
 
+@functools.lru_cache(maxsize=8192)
+def _rupees_text(paise: int) -> str:
+    return str(paise_to_rupees(paise))
+
+
+@functools.lru_cache(maxsize=8192)
+def _paise(value: str | int) -> int:
+    """`rupees_to_paise` of a text or integer cell, remembered: a catalogue repeats its prices.
+    (Failures raise and are not remembered.)"""
+    return rupees_to_paise(value)
+
+
 @dataclass(frozen=True)
 class Rules:
     """What validation checks against: the GST rates in force, the districts, the image limit
@@ -164,6 +198,11 @@ class Rules:
     districts: DistrictIndex
     max_images: int = 10
     allow_private_image_hosts: bool = False
+    # Cell text -> district code (None: unknown), filled as rows are read; a batch names the same
+    # few districts thousands of times.
+    _district_codes: dict[str, str | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Rules:
@@ -217,12 +256,17 @@ class _Row:
         self, name: str, *, required: bool = False, max_len: int = 200, label: str | None = None
     ) -> str | None:
         value = self.raw.get(name)
-        if isinstance(value, dict | list):
-            self.fail(name, "must be text")
-            return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        text = clean(value)
+        if type(value) is str:
+            text = unicodedata.normalize("NFC", value).strip()  # clean(), minus the checks
+        elif value is None:
+            text = ""
+        else:
+            if isinstance(value, dict | list):
+                self.fail(name, "must be text")
+                return None
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            text = clean(value)
         if not text:
             if required:
                 self.fail(name, f"is required: give the {label or name.replace('_', ' ')}")
@@ -280,6 +324,8 @@ class _Row:
             self.fail(name, f"is required: the {what} in rupees, like 1250 or 1250.50")
             return None
         try:
+            if type(value) is str or type(value) is int:
+                return _paise(value)
             return rupees_to_paise(value)
         except MoneyError as exc:
             self.fail(name, str(exc))
@@ -295,14 +341,22 @@ class _Row:
             self.fail(name, str(exc))
             return None
 
-    def district(self, index: DistrictIndex) -> str | None:
+    def district(
+        self, index: DistrictIndex, known: dict[str, str | None] | None = None
+    ) -> str | None:
         value = self.raw.get("district")
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # an LGD code typed as a number
         text = clean(value) if not isinstance(value, dict | list) else ""
         if not text:
             return None
+        if known is not None and text in known:
+            code = known[text]
+            if code is not None:
+                return code
         found = index.lookup(text)
+        if known is not None and len(known) < 10_000:
+            known[text] = found.code if found is not None else None
         if found is None:
             hint = index.suggest(text)
             self.fail(
@@ -409,7 +463,7 @@ def _images(r: _Row, rules: Rules) -> tuple[str, ...]:
 def _image_problem(url: str, allow_private: bool) -> str | None:
     if len(url) > 2000:
         return "the URL is longer than 2000 characters"
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+    if SPACE_OR_CONTROL_RE.search(url):
         return "contains spaces; write them as %20 or copy the image link again"
     try:
         parts = urlsplit(url)
@@ -453,6 +507,9 @@ def _is_private_host(host: str) -> bool:
     return not ip.is_global
 
 
+ATTR_PREFIXES = ("attr.", "attr:")  # sheet columns "attr.knots_per_sq_inch" and the like
+
+
 def _attributes(r: _Row) -> dict[str, Any]:
     value = r.raw.get("attributes")
     attrs: dict[str, Any] = {}
@@ -467,9 +524,10 @@ def _attributes(r: _Row) -> dict[str, Any]:
     elif value not in (None, ""):
         r.fail("attributes", "must be a JSON object")
     for key, cell in r.raw.items():
-        for prefix in ("attr.", "attr:"):
-            if key.startswith(prefix) and key[len(prefix) :] and cell not in (None, ""):
-                attrs[key[len(prefix) :]] = cell if not isinstance(cell, str) else clean(cell)
+        if key[:5] in ATTR_PREFIXES and key[5:] and cell not in (None, ""):
+            attrs[key[5:]] = cell if not isinstance(cell, str) else clean(cell)
+    if not attrs:
+        return {}  # what the JSON round trip below makes of an empty object
     try:
         # The round trip makes the value plain JSON (no NaN, no tuples); orjson, which hashes
         # and stores it later, also refuses integers beyond 64 bits.
@@ -499,7 +557,7 @@ def validate_item(raw: Mapping[str, Any], row: int, rules: Rules) -> ItemIn | li
     title_hi = r.hindi("title_hi", 200)
     description_en = r.text("description_en", max_len=2000)
     description_hi = r.hindi("description_hi", 2000)
-    district_code = r.district(rules.districts)
+    district_code = r.district(rules.districts, rules._district_codes)
     craft = r.text("craft", max_len=120)
     odop_product = r.text("odop_product", max_len=200)
     gi_tag = r.text("gi_tag", max_len=200)

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Insert, Table, Update, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, Update, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.batches.validation import ItemIn, ProducerIn
+from odop_sync.db import insert_many, matches_any
 from odop_sync.kit.problems import FieldIssue
 from odop_sync.kit.time import utcnow
 from odop_sync.models import (
@@ -170,9 +169,11 @@ async def apply_items(
     (the ORM unit of work issued one INSERT per object, a thread hop each on aiosqlite).
     """
     outcomes: list[Outcome | None] = [None] * len(items)
+    dialect = session.get_bind().dialect
     found = await session.execute(
         select(Producer.ref, Producer.id).where(
-            Producer.agency_id == agency_id, Producer.ref.in_({i.producer_ref for i in items})
+            Producer.agency_id == agency_id,
+            matches_any(table_of(Producer).c.ref, {i.producer_ref for i in items}, dialect),
         )
     )
     producer_ids: dict[str, int] = dict(found.all())
@@ -244,11 +245,12 @@ async def apply_items(
         # Sorted, and tolerant of a product another chunk of the same batch created meanwhile
         # (chunks run concurrently on PostgreSQL): one lock order, no unique-key failure.
         refs = sorted(new_products)
-        created = await session.execute(
-            _insert_or_skip(session, PRODUCTS, ["agency_id", "ref"]).returning(
-                PRODUCTS.c.id, PRODUCTS.c.ref
-            ),
+        created = await insert_many(
+            session,
+            PRODUCTS,
             [new_products[ref] for ref in refs],
+            returning=("id", "ref"),
+            skip_conflicts_on=("agency_id", "ref"),
         )
         created_refs: set[str] = set()
         for product_id, ref in created:
@@ -350,9 +352,11 @@ async def apply_items(
             audit("variant", current["id"], "update", before, after)
         outcomes[n] = Outcome(RowStatus.UPDATED, current["id"])
     if new_variants:
-        created = await session.execute(
-            VARIANTS.insert().returning(VARIANTS.c.id, VARIANTS.c.sku),
+        created = await insert_many(
+            session,
+            VARIANTS,
             [values for _, _, _, values in new_variants.values()],
+            returning=("id", "sku"),
         )
         for variant_id, sku in created:
             n, item, canonical, _ = new_variants[sku]
@@ -375,19 +379,9 @@ async def apply_items(
         await session.execute(
             _update_by_id(VARIANTS, [k for k in variant_updates[0] if k != "_id"]), variant_updates
         )
-    if movements:
-        await session.execute(table_of(StockMovement).insert(), movements)
-    if audits:
-        await session.execute(table_of(AuditRecord).insert(), audits)
+    await insert_many(session, table_of(StockMovement), movements)
+    await insert_many(session, table_of(AuditRecord), audits)
     return [o or Outcome(RowStatus.REJECTED) for o in outcomes]
-
-
-def _insert_or_skip(session: AsyncSession, table: Table, keys: list[str]) -> Insert:
-    """INSERT … ON CONFLICT (keys) DO NOTHING, in the session's dialect."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
-    return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
 
 
 def _update_by_id(table: Table, columns: list[str]) -> Update:
@@ -408,7 +402,10 @@ async def _rows_by(
 ) -> dict[str, dict[str, Any]]:
     table = model.__table__
     result = await session.execute(
-        select(table).where(table.c.agency_id == agency_id, table.c[key].in_(values))
+        select(table).where(
+            table.c.agency_id == agency_id,
+            matches_any(table.c[key], values, session.get_bind().dialect),
+        )
     )
     return {row[key]: dict(row) for row in result.mappings()}
 
