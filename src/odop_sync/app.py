@@ -33,6 +33,7 @@ from odop_sync.events import CatalogEvents
 from odop_sync.jobs.runner import JobRunner
 from odop_sync.kit.loopback import outbound_transport
 from odop_sync.kit.problems import FieldIssue, ValidationProblem, install_handlers, problem_response
+from odop_sync.listings.endpoints import router as listings_router
 from odop_sync.logging import request_id_var
 from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from odop_sync.sync.endpoints import router as sync_router
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             {"name": "products", "description": "the canonical catalog"},
             {"name": "producers", "description": "artisans, SHGs, khadi units, cooperatives"},
             {"name": "accounts", "description": "marketplace seller accounts"},
+            {"name": "listings", "description": "per-account listing state, issues, derivations"},
             {"name": "sync", "description": "sync now, and what the runs did"},
             {"name": "agencies", "description": "admin"},
             {"name": "ops", "description": "health, readiness, metrics"},
@@ -118,6 +120,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     app.include_router(catalog_router)
     app.include_router(batches_router)
     app.include_router(accounts_router)
+    app.include_router(listings_router)
     app.include_router(sync_router)
     _ops_routes(app)
     if settings.demo_mode:

@@ -29,7 +29,21 @@ def _read(run: SyncRun) -> SyncRunRead:
     )
 
 
-@router.post("/sync/runs", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/sync/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        202: {
+            "description": "queued; the engine picks it up at once",
+            "headers": {
+                "Location": {
+                    "description": "the run, to poll",
+                    "schema": {"type": "string", "example": "/v1/sync/runs/42"},
+                }
+            },
+        }
+    },
+)
 async def create_run(
     body: SyncRunCreate,
     request: Request,

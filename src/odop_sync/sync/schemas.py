@@ -17,6 +17,23 @@ class SyncRunCreate(ApiInput):
 
 
 class SyncRunRead(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": 42,
+                    "agency_id": 1,
+                    "account_id": 3,
+                    "status": "queued",
+                    "requested_by": "key:7",
+                    "summary": None,
+                    "created_at": "2025-11-20T09:14:03Z",
+                    "finished_at": None,
+                }
+            ]
+        }
+    }
+
     id: int
     agency_id: int
     account_id: int | None
