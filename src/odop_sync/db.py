@@ -190,18 +190,17 @@ async def insert_many(
         sql += tail
         result = await conn.exec_driver_sql(sql, tuple(bound))
         return [tuple(r) for r in result.all()] if returning else []
+    # SQLite: multi-row VALUES pages (one statement step per page instead of one per row).
     records = list(zip(*bound, strict=True))
     one = f"({', '.join('?' * len(names))})"
-    if not returning:
-        await conn.exec_driver_sql(f"{into} VALUES {one}{tail}", records)
-        return []
-    out: list[tuple[Any, ...]] = []
     per_page = max(1, min(dialect.insertmanyvalues_page_size, SQLITE_MAX_PARAMETERS // len(names)))
+    out: list[tuple[Any, ...]] = []
     for start in range(0, len(records), per_page):
         page = records[start : start + per_page]
         sql = f"{into} VALUES {', '.join([one] * len(page))}{tail}"
         result = await conn.exec_driver_sql(sql, tuple(chain.from_iterable(page)))
-        out.extend(tuple(r) for r in result.all())
+        if returning:
+            out.extend(tuple(r) for r in result.all())
     return out
 
 

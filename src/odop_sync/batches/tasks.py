@@ -27,7 +27,10 @@ async def process_batch(ctx: JobContext) -> None:
     size = settings.jobs.batch_chunk_rows
     while True:
         await asyncio.gather(
-            *(drain(ctx.sessionmaker, batch_id, rules, size) for _ in range(parallel))
+            *(
+                drain(ctx.sessionmaker, batch_id, rules, size, look_ahead=parallel == 1)
+                for _ in range(parallel)
+            )
         )
         async with transaction(ctx.sessionmaker) as session:
             done = await service.finish_if_done(session, batch_id)
@@ -42,10 +45,38 @@ async def process_batch(ctx: JobContext) -> None:
 
 
 async def drain(
-    sessionmaker: async_sessionmaker[AsyncSession], batch_id: int, rules: Rules, size: int
+    sessionmaker: async_sessionmaker[AsyncSession],
+    batch_id: int,
+    rules: Rules,
+    size: int,
+    *,
+    look_ahead: bool = False,
 ) -> None:
-    """Process chunks until none is left to take."""
+    """Process chunks until none is left to take.
+
+    `look_ahead` (one chunk at a time): each chunk also reads the rows of the next one, and they
+    are validated while the chunk's COMMIT runs in the driver (a SQLite commit writes the WAL and
+    now and then checkpoints it), instead of after it. Transactions stay strictly one after the
+    other: the next chunk begins only once this one has committed.
+    """
+    ahead = service.Lookahead() if look_ahead else None
     more = True
     while more:
-        async with transaction(sessionmaker) as session:
-            more = await service.process_chunk(session, batch_id, rules, size)
+        with service.gc_paused:
+            if ahead is None:
+                async with transaction(sessionmaker) as session:
+                    more = await service.process_chunk(session, batch_id, rules, size)
+                continue
+            async with sessionmaker() as session:
+                tx = await session.begin()
+                try:
+                    more = await service.process_chunk(session, batch_id, rules, size, ahead=ahead)
+                except BaseException:
+                    await tx.rollback()
+                    raise
+                commit = asyncio.ensure_future(tx.commit())
+                try:
+                    await asyncio.sleep(0)  # let the commit reach the driver first
+                    ahead.validate(rules)
+                finally:
+                    await commit

@@ -44,6 +44,9 @@ MAX_LENGTH_CM = Decimal(100_000)  # 1 km; the columns are NUMERIC(10, 2)
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{6,18}[0-9]$")
 # What str.isspace() calls whitespace (re's \s is the same set), and the C0 controls.
 SPACE_OR_CONTROL_RE = re.compile(r"[\s\x00-\x1f]")
+# The common image URL: lower-case http(s) scheme and a plain host name or IPv4 address (no user,
+# port or IPv6 brackets), then anything from the first "/", "?" or "#" on.
+PLAIN_HTTP_URL_RE = re.compile(r"(https?)://([A-Za-z0-9.-]+)(?:[/?#].*)?", re.DOTALL)
 
 # Keys are folded by `_kind_key`: lower case, letters and digits only ("Self-Help Group (SHG)"
 # -> "selfhelpgroupshg").
@@ -394,23 +397,36 @@ def _hsn(r: _Row) -> str | None:
 
 def _gst(r: _Row, rates: frozenset[Decimal]) -> Decimal | None:
     value = r.raw.get("gst_rate")
+    if type(value) is int or type(value) is str:
+        rate = _gst_rate_of(value, rates)  # a batch repeats a handful of rates
+    else:
+        rate = _gst_rate(value, rates)
+    if isinstance(rate, str):
+        r.fail("gst_rate", rate)
+        return None
+    return rate
+
+
+@functools.lru_cache(maxsize=1024)
+def _gst_rate_of(value: str | int, rates: frozenset[Decimal]) -> Decimal | str:
+    return _gst_rate(value, rates)
+
+
+def _gst_rate(value: Any, rates: frozenset[Decimal]) -> Decimal | str:
+    """The rate, or the message saying what is wrong with the cell."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        r.fail("gst_rate", "is required: the GST rate in percent (most handicrafts: 5)")
-        return None
+        return "is required: the GST rate in percent (most handicrafts: 5)"
     if isinstance(value, bool | dict | list):
-        r.fail("gst_rate", "must be a percentage")
-        return None
+        return "must be a percentage"
     text = repr(value) if isinstance(value, float) else clean(value).rstrip("%").strip()
     try:
         rate = Decimal(text)
     except InvalidOperation:
-        r.fail("gst_rate", "must be a percentage, like 5 or 18")
-        return None
+        return "must be a percentage, like 5 or 18"
     if rate.is_finite() and rate in rates:
         return rate.normalize() if rate != rate.to_integral() else Decimal(int(rate))
     allowed = ", ".join(_decimal_text(x) for x in sorted(rates))
-    r.fail("gst_rate", f"{text} % is not a GST rate in force; use one of {allowed}")
-    return None
+    return f"{text} % is not a GST rate in force; use one of {allowed}"
 
 
 def _stock(r: _Row) -> int | None:
@@ -465,6 +481,17 @@ def _image_problem(url: str, allow_private: bool) -> str | None:
         return "the URL is longer than 2000 characters"
     if SPACE_OR_CONTROL_RE.search(url):
         return "contains spaces; write them as %20 or copy the image link again"
+    simple = PLAIN_HTTP_URL_RE.fullmatch(url)
+    if simple is not None:
+        # What urlsplit finds in such a URL, without its cost: scheme as written, the host in
+        # lower case, no port, no user name or password.
+        if allow_private:
+            return None
+        if simple[1] != "https":
+            return "must use https://"
+        if _is_private_host(simple[2].lower()):
+            return "points to a private, loopback or link-local address; use a public image host"
+        return None
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Table, Update, bindparam, select
@@ -93,12 +94,16 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+_product_getter = attrgetter(*PRODUCT_FIELDS)
+_variant_getter = attrgetter(*VARIANT_FIELDS)
+
+
 def _product_values(item: ItemIn) -> dict[str, Any]:
-    return {name: getattr(item, name) for name in PRODUCT_FIELDS}
+    return dict(zip(PRODUCT_FIELDS, _product_getter(item), strict=True))
 
 
 def _variant_values(item: ItemIn) -> dict[str, Any]:
-    values = {name: getattr(item, name) for name in VARIANT_FIELDS}
+    values = dict(zip(VARIANT_FIELDS, _variant_getter(item), strict=True))
     values["images"] = list(item.images)
     return values
 
@@ -255,14 +260,12 @@ async def apply_items(
         created_refs: set[str] = set()
         for product_id, ref in created:
             created_refs.add(ref)
-            products[ref] = {**new_products[ref], "id": product_id}
-            audit(
-                "product",
-                product_id,
-                "create",
-                None,
-                {"ref": ref, **{k: _jsonable(new_products[ref][k]) for k in PRODUCT_FIELDS}},
-            )
+            values = new_products[ref]
+            products[ref] = {**values, "id": product_id}
+            after = {"ref": ref}
+            for k in PRODUCT_FIELDS:
+                after[k] = _jsonable(values[k])
+            audit("product", product_id, "create", None, after)
         raced = set(refs) - created_refs
         if raced:
             found_raced = await _rows_by(session, Product, "ref", agency_id, raced)
