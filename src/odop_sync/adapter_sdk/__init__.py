@@ -1,12 +1,14 @@
 """The only part of odop_sync that adapters import: base class, DTOs, errors, capabilities, rate
-limiter and HTTP client factory. The sandbox toolkit lives in `odop_sync.adapter_sdk.sandbox`,
-the conformance suite in `odop_sync.adapter_sdk.testing` (it needs pytest), discovery in
-`odop_sync.adapter_sdk.registry`."""
+limiter, HTTP client factory with `send`/`classify_response`, and OAuth 2.0 token auth. The
+sandbox toolkit lives in `odop_sync.adapter_sdk.sandbox`, the conformance suite in
+`odop_sync.adapter_sdk.testing` (it needs pytest), discovery in `odop_sync.adapter_sdk.registry`."""
 
+from odop_sync.adapter_sdk._auth import OAuth2TokenAuth
 from odop_sync.adapter_sdk._base import Adapter, OperationLimit
 from odop_sync.adapter_sdk._capabilities import Capability
 from odop_sync.adapter_sdk._clock import Clock, SystemClock
 from odop_sync.adapter_sdk._dtos import (
+    NEEDS_CATALOG_MAPPING,
     ItemIssue,
     ItemResult,
     ItemStatus,
@@ -39,7 +41,7 @@ from odop_sync.adapter_sdk._errors import (
 )
 from odop_sync.adapter_sdk._ratelimit import BucketState, RateLimiter, parse_retry_after
 from odop_sync.adapter_sdk._schema import SchemaError, SchemaValidator
-from odop_sync.adapter_sdk.http import create_http_client, safe_url
+from odop_sync.adapter_sdk.http import classify_response, create_http_client, safe_url, send
 from odop_sync.adapter_sdk.registry import (
     ENTRY_POINT_GROUP,
     AdapterRegistry,
@@ -49,6 +51,7 @@ from odop_sync.adapter_sdk.registry import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "NEEDS_CATALOG_MAPPING",
     "Adapter",
     "AdapterConfigError",
     "AdapterError",
@@ -64,6 +67,7 @@ __all__ = [
     "ListingPayload",
     "MarketplaceUnavailableError",
     "Money",
+    "OAuth2TokenAuth",
     "OfferUpdate",
     "OperationLimit",
     "OrderPage",
@@ -86,9 +90,11 @@ __all__ = [
     "SubmissionState",
     "SubmissionStatus",
     "SystemClock",
+    "classify_response",
     "create_http_client",
     "discover_adapters",
     "parse_retry_after",
     "safe_url",
+    "send",
     "validate_adapter_class",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "NEEDS_CATALOG_MAPPING",
     "ItemIssue",
     "ItemResult",
     "ItemStatus",
@@ -105,11 +106,28 @@ class OfferUpdate(_Frozen):
     price: Money
     mrp: Money | None = None
     quantity: int | None = Field(default=None, ge=0)
+    marketplace_attributes: Mapping[str, Any] = Field(
+        default_factory=dict,
+        description="the listing's per-marketplace extras (as in ListingPayload), for marketplaces "
+        "whose offer calls name the catalog product, e.g. Flipkart's FSN",
+    )
+
+    @field_validator("marketplace_attributes")
+    @classmethod
+    def _plain_dict(cls, value: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(value)
 
 
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+
+
+# ItemIssue.code of a listing that cannot go out until someone maps the variant onto the
+# marketplace's own catalog (e.g. a Flipkart FSN). The core parks such a listing as "needs
+# mapping" with the reason on its timeline instead of retrying it, and tries again when the
+# variant changes.
+NEEDS_CATALOG_MAPPING = "NEEDS_CATALOG_MAPPING"
 
 
 class ItemIssue(_Frozen):

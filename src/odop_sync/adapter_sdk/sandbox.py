@@ -5,6 +5,7 @@ an ASGI app that speaks its marketplace's protocol on the real paths."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from collections import Counter
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,8 +36,18 @@ __all__ = [
     "Throttle",
     "TokenBucketGuard",
     "fault_admin_router",
+    "fault_response",
     "simulate_transport_fault",
+    "specs_dir",
 ]
+
+
+def specs_dir() -> Path:
+    """The marketplace specifications (shared/specs next to the checkout), or ODOP_SPECS_DIR."""
+    override = os.environ.get("ODOP_SPECS_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[3].parent / "shared" / "specs"
 
 
 class SandboxClock:
@@ -267,6 +279,29 @@ async def simulate_transport_fault(fault: Fault, clock: SandboxClock) -> bool:
             raise httpx.ReadTimeout("sandbox never answered")
         return True
     return False
+
+
+async def fault_response(
+    faults: FaultInjector,
+    clock: SandboxClock,
+    operation: str,
+    seller: str | None,
+    render: Callable[[int, dict[str, str]], Response],
+) -> Response | None:
+    """The answer to this request if a fault is due: `render(status, headers)` builds the
+    marketplace's own error body (a STATUS fault, with Retry-After when it has one, or 504 after
+    a TIMEOUT); HANG and DROP raise inside the app. None: answer normally."""
+    fault = faults.take(operation, seller)
+    if fault is None:
+        return None
+    if fault.kind is FaultKind.STATUS:
+        headers = {}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = f"{fault.retry_after:g}"
+        return render(fault.status, headers)
+    if await simulate_transport_fault(fault, clock):
+        return render(504, {})
+    return None
 
 
 class _RejectionSpec(BaseModel):

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from adapters.flipkart.adapter import FlipkartAdapter, FlipkartConfig
+from adapters.flipkart.sandbox import SANDBOX_LOCATION, SANDBOX_SELLER, FlipkartSandbox
+from pydantic import SecretStr
+
+from odop_sync.adapter_sdk import ListingPayload, Money, PackageDimensions
+from odop_sync.adapter_sdk.testing import ConformanceEnv, conformance_env
+
+BASE_URL = "http://flipkart.sandbox"
+# Marketplace time runs 1000 times faster than the wall clock.
+TIME_SCALE = 1000.0
+FSN = "CRPG5ZHBQYVZHKXA"
+
+
+def sandbox_config(sandbox: FlipkartSandbox, **overrides: Any) -> FlipkartConfig:
+    creds = sandbox.credentials
+    values: dict[str, Any] = {
+        "app_id": creds.app_id,
+        "app_secret": SecretStr(creds.app_secret),
+        "location_id": SANDBOX_LOCATION,
+        "endpoint": BASE_URL,
+    }
+    values.update(overrides)
+    return FlipkartConfig(**values)
+
+
+@asynccontextmanager
+async def flipkart_env(
+    sandbox: FlipkartSandbox | None = None, **config: Any
+) -> AsyncIterator[ConformanceEnv]:
+    sandbox = sandbox or FlipkartSandbox(time_scale=TIME_SCALE)
+    async with conformance_env(
+        FlipkartAdapter,
+        sandbox_config(sandbox, **config),
+        app=sandbox.app,
+        sandbox=sandbox,
+        base_url=BASE_URL,
+        account=SANDBOX_SELLER,
+    ) as env:
+        yield env
+
+
+def listing(sku: str, fsn: str | None = FSN, **overrides: Any) -> ListingPayload:
+    values: dict[str, Any] = {
+        "sku": sku,
+        "product_ref": sku.rsplit("-", 1)[0],
+        "title": "Bhadohi hand-knotted wool carpet, 5x8 ft",
+        "title_hi": "भदोही हाथ से बुना ऊनी कालीन",
+        "description": "Hand-knotted by weavers of the Bhadohi carpet cluster.",
+        "brand": "Bhadohi Weavers SHG",
+        "craft": "Hand-knotted carpet",
+        "odop_product": "Carpets",
+        "hsn_code": "570110",
+        "gst_rate": Decimal(5),
+        "mrp": Money(amount=1_499_900),
+        "price": Money(amount=1_249_900),
+        "quantity": 4,
+        "images": ("https://img.example.org/bhadohi-carpet.jpg",),
+        "package": PackageDimensions(
+            length_cm=Decimal(160),
+            width_cm=Decimal(30),
+            height_cm=Decimal(30),
+            weight_g=Decimal(9000),
+        ),
+        "material": "Wool",
+        "district": "Bhadohi",
+        "marketplace_attributes": {"fsn": fsn} if fsn else {},
+    }
+    values.update(overrides)
+    return ListingPayload(**values)
+
+
+def samples() -> list[ListingPayload]:
+    return [
+        listing("BHD-CARPET-RED"),
+        listing(
+            "LKO-CHIKAN-KURTA-M",
+            fsn="KTAGB2Y7ZQ4HXNME",
+            title="Lucknow chikankari cotton kurta",
+            craft="Chikankari",
+            hsn_code="620520",
+            mrp=Money(amount=249_900),
+            price=Money(amount=199_900),
+        ),
+        listing(
+            "GKP-TERRACOTTA-HORSE",
+            fsn="SHIFZ3HQ8KYMDPRT",
+            title="Gorakhpur terracotta horse",
+            craft="Terracotta",
+            hsn_code="691390",
+            mrp=Money(amount=150_000),
+            price=Money(amount=120_000),
+            attributes={"made_to_order": True},
+        ),
+    ]
+
+
+@pytest.fixture
+def sample_listings() -> list[ListingPayload]:
+    return samples()
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[ConformanceEnv]:
+    async with flipkart_env() as env:
+        yield env
