@@ -263,9 +263,15 @@ class FlipkartSandbox:
         if not any(p.get("dimensions") for p in entry["packages"]):
             verdict.attribute("packages", 2601, "Package dimensions are required")
 
-    def _check_rejection(self, verdict: _Verdict, sku: str) -> None:
+    def _check_rejection(
+        self, verdict: _Verdict, operation: str, sku: str, entry: Mapping[str, Any]
+    ) -> None:
+        """An injected rejection hits a full listing write, or an offer write that carries the
+        rejected field (a refused price does not refuse the stock)."""
         rejection = self.faults.rejection_for(sku)
-        if rejection is not None:
+        root = rejection.field.split(".", 1)[0] if rejection else ""
+        full = operation in ("createListings", "updateListings")
+        if rejection is not None and (full or root in entry):
             code = int(rejection.code) if rejection.code.isdigit() else 4000
             verdict.attribute(rejection.field, code, rejection.message)
 
@@ -287,7 +293,7 @@ class FlipkartSandbox:
             self._check_price(verdict, entry["price"])
         if operation == "updateInventory":
             self._check_locations(verdict, seller, entry["locations"])
-        self._check_rejection(verdict, sku)
+        self._check_rejection(verdict, operation, sku, entry)
         if verdict.answer()["status"] != "FAILURE":
             self._store(seller, sku, current, operation, entry)
         return verdict
