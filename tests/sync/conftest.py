@@ -1,22 +1,25 @@
-"""Sync engine tests: the real app, its engine and workers, and the Amazon sandbox in-process
-behind an ASGI transport (no network). Marketplace time runs 1000× faster unless a test says
-otherwise."""
+"""Sync engine tests: the real app, its engine and workers, and the marketplace sandboxes (Amazon
+and Flipkart) in-process behind an ASGI transport (no network). Marketplace time runs 1000×
+faster unless a test says otherwise."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox, SandboxApp, demo_credentials
+from adapters.amazon.sandbox import AmazonSandbox, SandboxApp
+from adapters.flipkart.sandbox import FlipkartSandbox
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.amazon import sandbox as amazon
+from adapters.flipkart import sandbox as flipkart
 from odop_sync.demo.loader import load_demo_catalog
 from odop_sync.listings.projection import PricingRule, available_to_sell, project_price
 from odop_sync.models import Listing, MarketplaceAccount, Rounding, Variant
@@ -24,40 +27,80 @@ from tests.api.helpers import wait_for_batch
 from tests.conftest import MakeAgency, MakeKey, bearer
 
 MARKETPLACE = "http://marketplace.test"
-AMAZON_ENDPOINT = f"{MARKETPLACE}/sandbox/amazon"
+MARKETPLACES = ("amazon", "flipkart")
+Sandbox = AmazonSandbox | FlipkartSandbox
 
 
-def sandbox_transport(sandbox: AmazonSandbox) -> httpx.ASGITransport:
+@dataclass(frozen=True)
+class Market:
+    """What the tests need to know of one marketplace's sandbox."""
+
+    slug: str
+    name: str
+    seller: str
+    credentials: Callable[[str], dict[str, Any]]
+    whole_rupees: bool = False  # Flipkart takes int32 rupees: paise are dropped
+
+    @property
+    def endpoint(self) -> str:
+        return f"{MARKETPLACE}/sandbox/{self.slug}"
+
+
+MARKETS = {
+    "amazon": Market("amazon", "Amazon.in", amazon.SANDBOX_SELLER, amazon.demo_credentials),
+    "flipkart": Market(
+        "flipkart", "Flipkart", flipkart.SANDBOX_SELLER, flipkart.demo_credentials, True
+    ),
+}
+
+
+def _slug(sandbox: Sandbox) -> str:
+    return "flipkart" if isinstance(sandbox, FlipkartSandbox) else "amazon"
+
+
+def sandbox_transport(*sandboxes: Sandbox) -> httpx.ASGITransport:
     outer = FastAPI()
-    outer.mount("/sandbox/amazon", sandbox.app)
+    for sandbox in sandboxes:
+        outer.mount(f"/sandbox/{_slug(sandbox)}", sandbox.app)
     return httpx.ASGITransport(app=outer)
+
+
+def flipkart_fsn(attributes: Any) -> str | None:
+    """The FSN a variant's attributes carry (`marketplaces.flipkart.fsn`), if any."""
+    own = ((attributes or {}).get("marketplaces") or {}).get("flipkart") or {}
+    fsn = own.get("fsn")
+    return fsn if isinstance(fsn, str) and fsn else None
 
 
 @dataclass
 class World:
     app: Any
     client: httpx.AsyncClient
-    sandbox: AmazonSandbox
+    sandbox: Sandbox  # the sandbox of `market`, the marketplace the test is about
     key: str
     agency_id: int
     sessionmaker: async_sessionmaker[AsyncSession]
+    market: Market = MARKETS["amazon"]
+    sandboxes: dict[str, Sandbox] = field(default_factory=dict)
 
-    async def remote(self) -> dict[str, dict[str, Any]]:
-        """The sandbox's listings for the demo seller, by SKU, as its state endpoint shows."""
-        transport = sandbox_transport(self.sandbox)
+    async def remote(self, slug: str | None = None) -> dict[str, dict[str, Any]]:
+        """A sandbox's listings for its demo seller, by SKU, as its state endpoint shows."""
+        market = MARKETS[slug] if slug else self.market
+        transport = sandbox_transport(*self.sandboxes.values())
         async with httpx.AsyncClient(transport=transport, base_url=MARKETPLACE) as c:
-            r = await c.get(f"/sandbox/amazon/_sandbox/state/{SANDBOX_SELLER}")
+            r = await c.get(f"/sandbox/{market.slug}/_sandbox/state/{market.seller}")
         assert r.status_code == 200, r.text
         rows = r.json()["listings"]
         skus = [row["sku"] for row in rows]
         assert len(skus) == len(set(skus)), "a SKU is listed twice"
         return {row["sku"]: row for row in rows}
 
-    async def create_account(self, **overrides: Any) -> int:
+    async def create_account(self, adapter: str | None = None, **overrides: Any) -> int:
+        market = MARKETS[adapter] if adapter else self.market
         body = {
-            "adapter": "amazon",
-            "name": "Amazon.in",
-            "credentials": demo_credentials(AMAZON_ENDPOINT),
+            "adapter": market.slug,
+            "name": market.name,
+            "credentials": market.credentials(market.endpoint),
             "markup_percent": "5",
             "rounding": "ends_in_9",
             "stock_buffer": 1,
@@ -86,7 +129,8 @@ class World:
             await asyncio.sleep(0.05)
 
     async def expected(self, account_id: int) -> dict[str, tuple[Decimal, int]]:
-        """What the account's rules give for every variant: (price in rupees, quantity)."""
+        """What the account's rules give for every variant it can list: (price in rupees as the
+        marketplace shows it, quantity). On Flipkart only variants mapped to an FSN."""
         async with self.sessionmaker() as session:
             account = await session.get(MarketplaceAccount, account_id)
             assert account is not None
@@ -99,9 +143,14 @@ class World:
             variants = list(
                 await session.scalars(select(Variant).where(Variant.agency_id == self.agency_id))
             )
+        market = MARKETS[account.adapter]
         out = {}
         for v in variants:
+            if market.slug == "flipkart" and flipkart_fsn(v.attributes) is None:
+                continue
             price = project_price(v.price_paise, v.mrp_paise, rule).final_paise
+            if market.whole_rupees:
+                price -= price % 100
             qty = available_to_sell(v.stock_on_hand, 0, account.stock_buffer).available_to_sell
             out[v.sku] = (Decimal(price) / 100, qty)
         return out
@@ -125,12 +174,22 @@ def make_world(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> MakeWorld:
     async def make(
-        *, items: int | None = None, sandbox: AmazonSandbox | None = None, seed: int = 7
+        *,
+        items: int | None = None,
+        sandbox: Sandbox | None = None,
+        seed: int = 7,
+        marketplace: str = "amazon",
     ) -> World:
-        sandbox = sandbox or AmazonSandbox(
-            time_scale=1000.0, app_credentials=SandboxApp(), seed=seed
-        )
-        app.state.adapter_transport = sandbox_transport(sandbox)
+        """The demo catalog (its first `items` variants) on an agency, with both sandboxes
+        reachable; `sandbox` (or a new one) serves `marketplace`, the one the test is about."""
+        sandboxes: dict[str, Sandbox] = {
+            "amazon": AmazonSandbox(time_scale=1000.0, app_credentials=SandboxApp(), seed=seed),
+            "flipkart": FlipkartSandbox(time_scale=1000.0, seed=seed),
+        }
+        if sandbox is not None:
+            sandboxes[_slug(sandbox)] = sandbox
+        sandbox = sandboxes[marketplace]
+        app.state.adapter_transport = sandbox_transport(*sandboxes.values())
         # The engine paces itself by the sandbox's clock (its limits are documented ones × 1000).
         app.state.sync.time_scale = sandbox.clock.time_scale
         agency = await make_agency("up-odop")
@@ -141,7 +200,9 @@ def make_world(
         assert r.status_code == 202, r.text
         batch = await wait_for_batch(client, key, r.json()["id"])
         assert batch["counts"]["rejected"] == 0, batch
-        return World(app, client, sandbox, key, agency.id, sessionmaker)
+        return World(
+            app, client, sandbox, key, agency.id, sessionmaker, MARKETS[marketplace], sandboxes
+        )
 
     return make
 

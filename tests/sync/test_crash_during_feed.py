@@ -29,7 +29,10 @@ from tests.test_crash_resume import ROOT, _free_port, _start_server, _wait_ready
 TIME_SCALE = 20
 
 
-def _start_sandbox(port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_sandbox(
+    port: int, log: Path, slug: str = "amazon", time_scale: float = TIME_SCALE
+) -> subprocess.Popen[bytes]:
+    """`odop-sync sandbox serve <slug>` in its own process (it outlives the server's kill)."""
     return subprocess.Popen(  # noqa: S603 - our own CLI
         [
             sys.executable,
@@ -37,11 +40,11 @@ def _start_sandbox(port: int, log: Path) -> subprocess.Popen[bytes]:
             "odop_sync.cli",
             "sandbox",
             "serve",
-            "amazon",
+            slug,
             "--port",
             str(port),
             "--time-scale",
-            str(TIME_SCALE),
+            f"{time_scale:g}",
         ],
         cwd=ROOT,
         stdout=log.open("ab"),
@@ -71,7 +74,7 @@ class TestKillDuringFeed:
         sandbox_port, port = _free_port(), _free_port()
         log = tmp_path / "server.log"
         env = {"ODOP_SYNC__RATE_LIMIT_SCALE": str(TIME_SCALE), "ODOP_SYNC__FEED_POLL_S": "0.2"}
-        sandbox_proc = _start_sandbox(sandbox_port, tmp_path / "sandbox.log")
+        sandbox_proc = start_sandbox(sandbox_port, tmp_path / "sandbox.log")
         proc = _start_server(database_url, port, log, env)
         data = load_demo_catalog("http://127.0.0.1:8000")
         try:

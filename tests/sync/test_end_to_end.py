@@ -4,11 +4,13 @@ change to one SKU follows within seconds, without waiting for any schedule."""
 from __future__ import annotations
 
 import time
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
+
+import pytest
 
 from odop_sync.models import ListingStatus
 from tests.conftest import bearer
-from tests.sync.conftest import MakeWorld, World, eventually
+from tests.sync.conftest import MARKETPLACES, MakeWorld, World, eventually
 
 
 async def _assert_converged(world: World, account_id: int) -> None:
@@ -46,15 +48,18 @@ class TestEndToEnd:
             assert row.confirmed_offer_hash == row.desired_offer_hash
             assert row.dirty_since is None
 
-    async def test_a_price_and_stock_change_reaches_amazon_within_two_seconds(
-        self, make_world: MakeWorld
+    @pytest.mark.parametrize("marketplace", MARKETPLACES)
+    async def test_a_price_and_stock_change_reaches_the_marketplace_within_two_seconds(
+        self, make_world: MakeWorld, marketplace: str
     ) -> None:
-        world = await make_world()
+        world = await make_world(marketplace=marketplace)
         account_id = await world.create_account(rounding="none", markup_percent="0")
         assert (await world.sync_now(account_id))["status"] == "done"
         sku = sorted(await world.expected(account_id))[0]
         before = (await world.remote())[sku]
         new_price = (Decimal(before["price"]) - Decimal("10.50")).quantize(Decimal("0.01"))
+        # Flipkart takes whole rupees: ₹x.50 goes out as ₹x.
+        shown = new_price.to_integral_value(ROUND_FLOOR) if world.market.whole_rupees else new_price
         started = time.monotonic()
         r = await world.client.patch(
             f"/v1/variants/{sku}",
@@ -65,10 +70,128 @@ class TestEndToEnd:
 
         async def arrived() -> bool:
             row = (await world.remote())[sku]
-            return Decimal(row["price"]) == new_price and row["quantity"] == 8
+            return Decimal(row["price"]) == shown and row["quantity"] == 8
 
         await eventually(arrived, timeout=2.0)
         assert time.monotonic() - started < 2.0
-        # The item API carried it, not another feed.
-        assert world.sandbox.call_count("patchListingsItem") >= 1
-        assert world.sandbox.call_count("createFeed") == 1
+        # The offer calls carried it, not the full listing again.
+        if marketplace == "amazon":
+            assert world.sandbox.call_count("patchListingsItem") >= 1
+            assert world.sandbox.call_count("createFeed") == 1
+        else:
+            assert world.sandbox.call_count("updatePrice") >= 1
+            assert world.sandbox.call_count("updateInventory") >= 1
+            assert world.sandbox.call_count("updateListings") == 0
+
+    async def test_a_price_change_reaches_amazon_and_flipkart_within_two_seconds(
+        self, make_world: MakeWorld
+    ) -> None:
+        world = await make_world()
+        accounts = {
+            slug: await world.create_account(slug, rounding="rupee", markup_percent="0")
+            for slug in MARKETPLACES
+        }
+        done = await world.sync_now(None)  # every account of the agency
+        assert done["status"] == "done", done
+        sku = "LKO-CHIKAN-KURTA-W-M"
+        for slug, account_id in accounts.items():
+            assert sku in await world.expected(account_id), slug
+        started = time.monotonic()
+        r = await world.client.patch(
+            f"/v1/variants/{sku}", json={"price": "1234.00"}, headers=bearer(world.key)
+        )
+        assert r.status_code == 200, r.text
+
+        async def everywhere() -> bool:
+            for slug in MARKETPLACES:
+                if Decimal((await world.remote(slug))[sku]["price"]) != Decimal(1234):
+                    return False
+            return True
+
+        await eventually(everywhere, timeout=2.0)
+        assert time.monotonic() - started < 2.0
+
+
+class TestFlipkartEndToEnd:
+    async def test_one_sync_lists_every_mapped_demo_variant_and_parks_the_unmapped(
+        self, make_world: MakeWorld
+    ) -> None:
+        world = await make_world(marketplace="flipkart")
+        account_id = await world.create_account()
+        run = await world.sync_now(account_id)
+        assert run["status"] == "done", run
+        await _assert_converged(world, account_id)
+        listings = {row.sku: row for row in await world.listings(account_id)}
+        assert len(listings) == 79
+        unmapped = {"SRE-SIDE-TABLE-OCT", "BHR-BASKET-LID-8IN"}
+        assert {
+            s for s, row in listings.items() if row.status is not ListingStatus.LIVE
+        } == unmapped
+        assert {listings[s].status for s in unmapped} == {ListingStatus.NEEDS_MAPPING}
+        # Ten SKUs a call at the most, each mapped SKU created once.
+        sizes = world.sandbox.batch_sizes  # type: ignore[union-attr]
+        assert max(sizes["createListings"]) <= 10
+        assert sum(sizes["createListings"]) == 77
+        remote = await world.remote()
+        # ₹21,500 + 5 % = ₹22,575 → ₹22,579 (ends in 9); 6 on hand less a buffer of 1.
+        assert (
+            remote["BHD-CARPET-3X5-RED"]["price"],
+            remote["BHD-CARPET-3X5-RED"]["quantity"],
+        ) == (
+            "22579",
+            5,
+        )
+        carpet = remote["BHD-CARPET-5X8-IVORY"]  # woven to order, in 21 days
+        assert (carpet["procurementType"], carpet["dispatchSla"]) == ("MADE_TO_ORDER", 21)
+        assert remote["BHD-CARPET-3X5-RED"]["procurementType"] == "REGULAR"
+        assert remote["BHD-CARPET-3X5-RED"]["packages"][0]["dimensions"] == {
+            "length": 155.0,
+            "breadth": 32.0,
+            "height": 32.0,
+        }
+
+        # The reason is on the unmapped listing's timeline, and it is left alone: no retry
+        # loop, no backoff, not even after a price change.
+        table = listings["SRE-SIDE-TABLE-OCT"]
+        page = await world.client.get(
+            f"/v1/listings?account_id={account_id}&sku={table.sku}", headers=bearer(world.key)
+        )
+        (shown,) = page.json()["items"]
+        assert shown["status"] == "needs_mapping"
+        assert shown["next_attempt_at"] is None
+        assert "FSN" in shown["latest_issue"]["message"]
+        assert table.sku in shown["latest_issue"]["message"]
+        calls = sum(world.sandbox.state.calls.values())
+        r = await world.client.patch(
+            f"/v1/variants/{table.sku}", json={"price": "9499.00"}, headers=bearer(world.key)
+        )
+        assert r.status_code == 200, r.text
+        assert (await world.sync_now(account_id))["status"] == "done"
+        assert sum(world.sandbox.state.calls.values()) == calls
+        timeline = (
+            await world.client.get(f"/v1/listings/{shown['id']}", headers=bearer(world.key))
+        ).json()["issues"]
+        assert len(timeline) == 1
+
+        # Mapped at last: it goes live by itself.
+        r = await world.client.patch(
+            f"/v1/variants/{table.sku}",
+            json={
+                "attributes": {
+                    "made_to_order": True,
+                    "made_to_order_days": 15,
+                    "marketplaces": {"flipkart": {"fsn": "SHPTBLOCT8SRE015"}},
+                }
+            },
+            headers=bearer(world.key),
+        )
+        assert r.status_code == 200, r.text
+
+        async def live() -> bool:
+            rows = {row.sku: row for row in await world.listings(account_id)}
+            return rows[table.sku].status is ListingStatus.LIVE
+
+        await eventually(live, timeout=5.0)
+        listed = (await world.remote())[table.sku]
+        assert listed["fsn"] == "SHPTBLOCT8SRE015"
+        assert (listed["procurementType"], listed["dispatchSla"]) == ("MADE_TO_ORDER", 15)

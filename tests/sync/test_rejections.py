@@ -3,6 +3,9 @@ plain words; changing the product gives it another chance, and it goes live."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -80,3 +83,51 @@ class TestLoopbackOnly:
         async with httpx.AsyncClient(transport=LoopbackOnlyTransport()) as client:
             with pytest.raises(httpx.ConnectError, match="not a loopback host"):
                 await client.get("https://sellingpartnerapi-eu.amazon.com/")
+
+
+class TestFlipkartPerSkuFailure:
+    async def test_a_price_refused_for_one_sku_is_on_its_timeline_and_the_others_land(
+        self, make_world: MakeWorld
+    ) -> None:
+        world = await make_world(items=25, marketplace="flipkart")
+        account_id = await world.create_account(rounding="rupee", markup_percent="0")
+        assert (await world.sync_now(account_id))["status"] == "done"
+        before = await world.expected(account_id)
+        assert len(before) == 25
+        skus = sorted(before)
+        bad = skus[12]
+        world.sandbox.faults.reject(
+            [bad], field="price.selling_price", message="Price is below the category floor"
+        )
+        for sku in skus:
+            r = await world.client.patch(
+                f"/v1/variants/{sku}",
+                json={"price": str(before[sku][0] - 1)},
+                headers=bearer(world.key),
+            )
+            assert r.status_code == 200, r.text
+
+        async def shown() -> dict[str, Any]:
+            r = await world.client.get(
+                f"/v1/listings?account_id={account_id}&sku={bad}", headers=bearer(world.key)
+            )
+            (row,) = r.json()["items"]
+            return row  # type: ignore[no-any-return]
+
+        async def settled() -> bool:
+            remote = await world.remote()
+            others = all(Decimal(remote[s]["price"]) == before[s][0] - 1 for s in skus if s != bad)
+            return others and (await shown())["status"] in ("rejected", "paused")
+
+        await eventually(settled, timeout=10.0)
+        row = await shown()
+        detail = await world.client.get(f"/v1/listings/{row['id']}", headers=bearer(world.key))
+        refusals = [i for i in detail.json()["issues"] if i["source"] == "push"]
+        assert refusals
+        for issue in refusals:
+            assert issue["field"] == "price"
+            assert issue["message"].startswith(f"field price of SKU {bad}: ")
+            assert "Price is below the category floor" in issue["message"]
+        assert Decimal((await world.remote())[bad]["price"]) == before[bad][0]
+        listings = await world.listings(account_id)
+        assert sum(r.status is ListingStatus.LIVE for r in listings) == 24

@@ -101,6 +101,7 @@ def project(
     stock = available_to_sell(variant.stock_on_hand, reserved, rules.stock_buffer)
     district = district_name(product.district_code)
     attributes = dict(variant.attributes or {})
+    extras = _marketplace_attributes(attributes, rules.adapter)
     has_package = any(
         v is not None
         for v in (variant.length_cm, variant.width_cm, variant.height_cm, variant.weight_g)
@@ -137,17 +138,20 @@ def project(
         district=district,
         gi_tag=product.gi_tag,
         attributes={k: v for k, v in attributes.items() if k != "marketplaces"},
-        marketplace_attributes=_marketplace_attributes(attributes, rules.adapter),
+        marketplace_attributes=extras,
     )
     offer = OfferUpdate(
         sku=variant.sku,
         price=Money(amount=price.final_paise),
         mrp=Money(amount=variant.mrp_paise),
         quantity=stock.available_to_sell,
+        marketplace_attributes=extras,
     )
     dumped = content.model_dump(mode="json")
     content_hash = state_hash({k: v for k, v in dumped.items() if k not in OFFER_FIELDS})
-    offer_hash = state_hash(offer.model_dump(mode="json"))
+    # The extras ride along for calls that name the catalog product (Flipkart's FSN); they are
+    # content, hashed there: a changed FSN re-sends the whole listing, not just the offer.
+    offer_hash = state_hash(offer.model_dump(mode="json", exclude={"marketplace_attributes"}))
     return Desired(
         variant_id=variant.id,
         sku=variant.sku,

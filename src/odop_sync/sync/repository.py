@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, insert, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from odop_sync.adapter_sdk import ItemIssue, ItemResult, ItemStatus
+from odop_sync.adapter_sdk import NEEDS_CATALOG_MAPPING, ItemIssue, ItemResult, ItemStatus
 from odop_sync.kit.time import utcnow
 from odop_sync.models import (
     AccountLease,
@@ -203,8 +203,14 @@ async def refresh_desired(
             }
             dirty = _dirty(have, want)
             change["dirty_since"] = (have.dirty_since or started) if dirty else None
-            if have.status in (ListingStatus.REJECTED, ListingStatus.PAUSED):
-                # The product changed: what was refused may now pass. Try again at once.
+            remapped = (
+                have.status is ListingStatus.NEEDS_MAPPING
+                and have.desired_content_hash != want.content_hash
+            )
+            if have.status in (ListingStatus.REJECTED, ListingStatus.PAUSED) or remapped:
+                # The product changed: what was refused may now pass. Try again at once. (A
+                # listing waiting for its catalog mapping waits on until its content changes:
+                # the mapping is content, a new price alone does not map it.)
                 change.update(
                     status=ListingStatus.PENDING,
                     failure_count=0,
@@ -324,6 +330,7 @@ class Outcome:
     submitted: int = 0
     rejected: int = 0
     paused: int = 0
+    needs_mapping: int = 0
     issues: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -466,6 +473,19 @@ class ResultWriter:
     def _reject(
         self, listing: Listing, change: dict[str, Any], issues: Sequence[ItemIssue], now: datetime
     ) -> None:
+        if any(i.code == NEEDS_CATALOG_MAPPING for i in issues):
+            # Not a failure to retry: nothing changes until someone maps the variant onto the
+            # marketplace's catalog. The listing waits (no backoff, no pause) with the reason on
+            # its timeline, and a change to the variant's content wakes it.
+            change.update(
+                status=ListingStatus.NEEDS_MAPPING,
+                failure_count=0,
+                failure_signature=None,
+                next_attempt_at=None,
+                paused_reason=None,
+            )
+            self.outcome.needs_mapping += 1
+            return
         signature = failure_signature(issues)
         failures = listing.failure_count + 1 if listing.failure_signature == signature else 1
         change.update(failure_count=failures, failure_signature=signature)
