@@ -52,6 +52,13 @@ def read_only(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
+def reader_of(sessionmaker: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the same engine that only read: on SQLite they take no write lock (WAL readers
+    never wait for the writer, nor make it wait)."""
+    bind = sessionmaker.kw.get("bind")
+    return create_sessionmaker(read_only(bind)) if isinstance(bind, AsyncEngine) else sessionmaker
+
+
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 

@@ -8,6 +8,7 @@ done again when the job is claimed anew: no row is lost and none is applied twic
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hashlib
 from collections.abc import Sequence
@@ -316,16 +317,42 @@ async def start(session: AsyncSession, batch_id: int, rules: Rules) -> Batch | N
 
 @dataclass
 class Lookahead:
-    """The rows that come after a chunk, read in that chunk's transaction so that they can be
-    validated while it commits (validation needs no database). The next chunk uses them only if
+    """The rows that come after a chunk, read in that chunk's transaction and validated by a task
+    that runs while the chunk's statements and COMMIT are in the driver's thread (validation
+    needs no database; SQLite works with the GIL released). The next chunk uses them only if
     they are still exactly the next pending rows; otherwise it reads and validates afresh.
     A row's data never changes once stored, so a validation done ahead is the one it would do."""
 
     rows: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)  # id, row_no, data
     checked: list[ItemIn | list[FieldIssue]] | None = None
+    task: asyncio.Task[None] | None = None
 
-    def validate(self, rules: Rules) -> None:
-        self.checked = [validate_item(data, row_no, rules) for _, row_no, data in self.rows]
+    def start(self, rules: Rules) -> None:
+        self.task = asyncio.create_task(self._validate(rules))
+
+    async def _validate(self, rules: Rules) -> None:
+        checked: list[ItemIn | list[FieldIssue]] = []
+        for n, (_, row_no, data) in enumerate(self.rows, 1):
+            checked.append(validate_item(data, row_no, rules))
+            if n % 50 == 0:
+                await asyncio.sleep(0)  # let the chunk's next statement go to the driver
+        self.checked = checked
+
+    async def take(self) -> tuple[list[tuple[int, int, dict[str, Any]]], list[Any] | None]:
+        """The rows read ahead and their validation (None if it did not finish), then empty."""
+        if self.task is not None:
+            try:
+                await self.task
+            finally:
+                self.task = None
+        rows, checked = self.rows, self.checked
+        self.rows, self.checked = [], None
+        return rows, checked
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
 
 
 async def process_chunk(
@@ -353,21 +380,21 @@ async def process_chunk(
     pending = (rows_table.c.batch_id == batch_id) & (rows_table.c.status == RowStatus.PENDING)
     rows: list[tuple[int, int, dict[str, Any]]] | None = None
     checked: list[ItemIn | list[FieldIssue]] | None = None
-    if ahead is not None and ahead.rows and ahead.checked is not None:
-        next_ids = select(rows_table.c.id).where(pending).order_by(rows_table.c.row_no).limit(size)
-        if dialect.name == "postgresql":
-            next_ids = next_ids.with_for_update(skip_locked=True)
-        taken = list((await session.execute(next_ids)).scalars())
-        if taken == [row_id for row_id, _, _ in ahead.rows]:
-            rows, checked = ahead.rows, ahead.checked
     if ahead is not None:
-        ahead.rows, ahead.checked = [], None
+        early, early_checked = await ahead.take()
+        if early and early_checked is not None:
+            next_ids = select(rows_table.c.id).where(pending).order_by(rows_table.c.id).limit(size)
+            if dialect.name == "postgresql":
+                next_ids = next_ids.with_for_update(skip_locked=True)
+            taken = list((await session.execute(next_ids)).scalars())
+            if taken == [row_id for row_id, _, _ in early]:
+                rows, checked = early, early_checked
     if rows is None:
         # Core columns, not ORM attributes: the same rows without ORM bookkeeping per row.
         query = (
             select(rows_table.c.id, rows_table.c.row_no, rows_table.c.data)
             .where(pending)
-            .order_by(rows_table.c.row_no)
+            .order_by(rows_table.c.id)
             .limit(size)
         )
         if dialect.name == "postgresql":
@@ -378,11 +405,12 @@ async def process_chunk(
     if ahead is not None:
         after = (
             select(rows_table.c.id, rows_table.c.row_no, rows_table.c.data)
-            .where(pending, rows_table.c.row_no > rows[-1][1])
-            .order_by(rows_table.c.row_no)
+            .where(pending, rows_table.c.id > rows[-1][0])
+            .order_by(rows_table.c.id)
             .limit(size)
         )
         ahead.rows = [(r.id, r.row_no, r.data) for r in await session.execute(after)]
+        ahead.start(rules)
     outcomes = await _apply_rows(
         session,
         batch.agency_id,

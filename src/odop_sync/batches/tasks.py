@@ -55,28 +55,17 @@ async def drain(
     """Process chunks until none is left to take.
 
     `look_ahead` (one chunk at a time): each chunk also reads the rows of the next one, and they
-    are validated while the chunk's COMMIT runs in the driver (a SQLite commit writes the WAL and
-    now and then checkpoints it), instead of after it. Transactions stay strictly one after the
-    other: the next chunk begins only once this one has committed.
+    are validated while this chunk's statements and COMMIT run in the driver's thread instead of
+    after them. Transactions stay strictly one after the other: the next chunk begins only once
+    this one has committed.
     """
     ahead = service.Lookahead() if look_ahead else None
     more = True
-    while more:
-        with service.gc_paused:
-            if ahead is None:
+    try:
+        while more:
+            with service.gc_paused:
                 async with transaction(sessionmaker) as session:
-                    more = await service.process_chunk(session, batch_id, rules, size)
-                continue
-            async with sessionmaker() as session:
-                tx = await session.begin()
-                try:
                     more = await service.process_chunk(session, batch_id, rules, size, ahead=ahead)
-                except BaseException:
-                    await tx.rollback()
-                    raise
-                commit = asyncio.ensure_future(tx.commit())
-                try:
-                    await asyncio.sleep(0)  # let the commit reach the driver first
-                    ahead.validate(rules)
-                finally:
-                    await commit
+    finally:
+        if ahead is not None:
+            ahead.cancel()

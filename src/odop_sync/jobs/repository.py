@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,19 +43,27 @@ async def enqueue(
     return job
 
 
-async def claim(
-    session: AsyncSession, owner: str, lease_ttl: float, kinds: list[str] | None = None
-) -> Job | None:
-    """Take the next runnable job: queued and due, or running with an expired lease (its worker
-    died). PostgreSQL skips rows other workers hold; SQLite's BEGIN IMMEDIATE serialises claims."""
+def _runnable(kinds: list[str] | None) -> ColumnElement[bool]:
     now = utcnow()
     runnable = or_(
         and_(Job.status == JobStatus.QUEUED, Job.run_after <= now),
         and_(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now),
     )
-    query = select(Job).where(runnable).order_by(Job.run_after, Job.id).limit(1)
-    if kinds:
-        query = query.where(Job.kind.in_(kinds))
+    return and_(runnable, Job.kind.in_(kinds)) if kinds else runnable
+
+
+async def any_runnable(session: AsyncSession, kinds: list[str] | None = None) -> bool:
+    """Whether `claim` would find a job; a plain read, for a poll that must not take a lock."""
+    found = await session.scalar(select(Job.id).where(_runnable(kinds)).limit(1))
+    return found is not None
+
+
+async def claim(
+    session: AsyncSession, owner: str, lease_ttl: float, kinds: list[str] | None = None
+) -> Job | None:
+    """Take the next runnable job: queued and due, or running with an expired lease (its worker
+    died). PostgreSQL skips rows other workers hold; SQLite's BEGIN IMMEDIATE serialises claims."""
+    query = select(Job).where(_runnable(kinds)).order_by(Job.run_after, Job.id).limit(1)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     job = await session.scalar(query)
@@ -63,7 +71,7 @@ async def claim(
         return None
     job.status = JobStatus.RUNNING
     job.lease_owner = owner
-    job.lease_expires_at = now + timedelta(seconds=lease_ttl)
+    job.lease_expires_at = utcnow() + timedelta(seconds=lease_ttl)
     job.attempts += 1
     await session.flush()
     return job

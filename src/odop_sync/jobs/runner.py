@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.config import JobSettings
-from odop_sync.db import transaction
+from odop_sync.db import reader_of, transaction
 from odop_sync.jobs import repository
 from odop_sync.metrics import JOB_RUNS
 
@@ -57,6 +57,7 @@ class JobRunner:
         services: dict[str, Any] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
+        self.read_sessionmaker = reader_of(sessionmaker)
         self.settings = settings
         self.handlers: dict[str, Handler] = dict(handlers or {})
         self.services = services if services is not None else {}
@@ -105,6 +106,11 @@ class JobRunner:
 
     async def run_once(self) -> bool:
         """Claim and run one job; False when nothing was runnable."""
+        # An idle poll only reads: on SQLite a claim's transaction takes the write lock, and the
+        # polls of idle workers would queue with (and delay) every writer, a batch's chunks too.
+        async with self.read_sessionmaker() as session:
+            if not await repository.any_runnable(session, list(self.handlers)):
+                return False
         async with transaction(self.sessionmaker) as session:
             job = await repository.claim(
                 session, self.owner, self.settings.lease_ttl_s, list(self.handlers)

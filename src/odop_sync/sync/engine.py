@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -59,7 +59,7 @@ from odop_sync.adapter_sdk import (
     create_http_client,
 )
 from odop_sync.config import SyncSettings
-from odop_sync.db import create_sessionmaker, read_only, transaction
+from odop_sync.db import reader_of, transaction
 from odop_sync.kit.time import utcnow
 from odop_sync.metrics import SYNC_CALLS, SYNC_ITEMS
 from odop_sync.models import Listing, ListingStatus, MarketplaceAccount, SyncAttempt, SyncRun
@@ -115,11 +115,7 @@ class SyncEngine:
         owner: str | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
-        # Reads that take no write lock on SQLite (WAL readers never wait for the writer).
-        bind = sessionmaker.kw.get("bind")
-        self.read_sessionmaker = (
-            create_sessionmaker(read_only(bind)) if isinstance(bind, AsyncEngine) else sessionmaker
-        )
+        self.read_sessionmaker = reader_of(sessionmaker)
         self.settings = settings
         self.adapters = adapters
         self.cipher = cipher
