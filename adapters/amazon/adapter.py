@@ -25,7 +25,6 @@ from adapters.amazon.product_types import ProductTypeMap, load_product_types
 from odop_sync.adapter_sdk import (
     Adapter,
     AdapterConfigError,
-    AuthenticationError,
     Capability,
     ItemIssue,
     ItemResult,
@@ -34,14 +33,12 @@ from odop_sync.adapter_sdk import (
     MarketplaceUnavailableError,
     OfferUpdate,
     OperationLimit,
-    PayloadRejectedError,
-    RateLimitedError,
     RateLimiter,
     RemoteListingState,
-    RemoteNotFoundError,
     SubmissionState,
     SubmissionStatus,
-    parse_retry_after,
+    classify_response,
+    send,
 )
 
 log = logging.getLogger("adapters.amazon")
@@ -159,58 +156,33 @@ class AmazonAdapter(Adapter):
         signed: bool = True,
         allow: tuple[int, ...] = (),
     ) -> httpx.Response:
-        await self.limiter.acquire(operation)
-        try:
-            response = await self.http.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                content=content,
-                headers=headers,
-                auth=self.auth if signed else None,
-            )
-        except httpx.TimeoutException as exc:
-            raise MarketplaceUnavailableError(
-                "Amazon did not answer in time", adapter=self.slug, operation=operation
-            ) from exc
-        except httpx.TransportError as exc:
-            raise MarketplaceUnavailableError(
-                f"connection to Amazon failed ({type(exc).__name__})",
-                adapter=self.slug,
-                operation=operation,
-            ) from exc
-        self.limiter.update_from_headers(operation, response.headers)
+        response = await send(
+            self.http,
+            self.limiter,
+            operation,
+            method,
+            url,
+            marketplace="Amazon",
+            adapter=self.slug,
+            params=params,
+            json=json_body,
+            content=content,
+            headers=headers,
+            auth=self.auth if signed else None,
+        )
         if response.is_success or response.status_code in allow:
             return response
-        raise self._classify(operation, response)
-
-    def _classify(self, operation: str, response: httpx.Response) -> Exception:
-        status = response.status_code
         errors = _error_list(response)
         first = errors.errors[0] if errors and errors.errors else None
-        code = first.code if first else None
-        text = first.message if first and first.message else response.reason_phrase
-        kw: dict[str, Any] = {
-            "adapter": self.slug,
-            "operation": operation,
-            "status_code": status,
-            "code": code,
-        }
-        if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), self.limiter.clock)
-            if retry_after is None:
-                self.limiter.penalise(operation, None)
-            return RateLimitedError(
-                f"Amazon throttled the request: {text}", retry_after=retry_after, **kw
-            )
-        if status in (401, 403):
-            return AuthenticationError(f"Amazon refused the credentials: {text}", **kw)
-        if status == 404:
-            return RemoteNotFoundError(f"not found on Amazon: {text}", **kw)
-        if status >= 500:
-            return MarketplaceUnavailableError(f"Amazon is unavailable: {text}", **kw)
-        return PayloadRejectedError(f"Amazon rejected the request: {text}", **kw)
+        raise classify_response(
+            response,
+            limiter=self.limiter,
+            marketplace="Amazon",
+            adapter=self.slug,
+            operation=operation,
+            detail=first.message if first and first.message else None,
+            code=first.code if first else None,
+        )
 
     async def _each(self, items: Sequence[T], call: Callable[[T], Awaitable[R]]) -> list[R]:
         """Run `call` per item with bounded concurrency; results in input order. The first

@@ -20,7 +20,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -36,28 +35,19 @@ from adapters.amazon.adapter import AmazonAdapter
 from adapters.amazon.mapping import AMAZON_IN
 from adapters.amazon.product_types import ProductTypeMap, load_product_types
 from odop_sync.adapter_sdk.sandbox import (
-    FaultInjector,
-    FaultKind,
-    SandboxClock,
+    SandboxBase,
     SchemaValidator,
-    StateStore,
     Throttle,
     TokenBucketGuard,
     fault_admin_router,
-    simulate_transport_fault,
+    fault_response,
+    specs_dir,
 )
 
 LISTINGS = "/listings/2021-08-01/items"
 FEEDS = "/feeds/2021-06-30"
 MARKETPLACE_CURRENCY = {AMAZON_IN: "INR"}
 SANDBOX_SELLER = "A1ODOPSANDBOX"
-
-
-def specs_dir() -> Path:
-    override = os.environ.get("ODOP_SPECS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "specs"
 
 
 @dataclass(frozen=True)
@@ -114,7 +104,7 @@ def _price(attributes: Mapping[str, Any], name: str) -> Decimal | None:
         return None
 
 
-class AmazonSandbox:
+class AmazonSandbox(SandboxBase):
     def __init__(
         self,
         *,
@@ -127,16 +117,13 @@ class AmazonSandbox:
         product_types: ProductTypeMap | None = None,
         seed: int | None = None,
     ) -> None:
-        self.clock = SandboxClock(time_scale)
-        self.faults = FaultInjector(seed=seed)
-        self.state = StateStore()
+        super().__init__(time_scale=time_scale, seed=seed)
         self.credentials = app_credentials or SandboxApp()
         self.token_ttl = token_ttl
         self.feed_queue_seconds = feed_queue_seconds
         self.feed_processing_seconds = feed_processing_seconds
         self.product_types = product_types or load_product_types()
         self._tokens: dict[str, _Token] = {}
-        self._issued: set[str] = set()
         plans = {op: (lim.rate, float(lim.burst)) for op, lim in AmazonAdapter.limits.items()}
         self.guard = TokenBucketGuard(plans, self.clock, throttled_response=self._throttled)
         root = (specs or specs_dir()) / "amazon"
@@ -155,12 +142,6 @@ class AmazonSandbox:
         self.app = self._build_app()
 
     # conformance handle ---------------------------------------------------------------------
-
-    def listing_skus(self, account: str) -> set[str]:
-        return set(self.state.table(account, "listings"))
-
-    def call_count(self, operation: str) -> int:
-        return self.state.call_count(operation)
 
     def issued_secrets(self) -> set[str]:
         return set(self._issued) | {
@@ -191,24 +172,19 @@ class AmazonSandbox:
             headers["x-amzn-RateLimit-Limit"] = f"{rate:g}"
         return JSONResponse(body, status_code=status, headers=headers)
 
+    @staticmethod
+    def _fault_body(status: int, headers: dict[str, str]) -> Response:
+        code, message = {
+            401: ("Unauthorized", "Access to requested resource is denied."),
+            403: ("Unauthorized", "Access to requested resource is denied."),
+            429: ("QuotaExceeded", "You exceeded your quota for the requested resource."),
+            503: ("ServiceUnavailable", "Service temporarily unavailable."),
+            504: ("RequestTimeout", "The request timed out."),
+        }.get(status, ("InternalFailure", "We encountered an internal error."))
+        return _errors(status, code, message, **headers)
+
     async def _fault(self, operation: str, seller: str | None) -> Response | None:
-        fault = self.faults.take(operation, seller)
-        if fault is None:
-            return None
-        if fault.kind is FaultKind.STATUS:
-            headers = {}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = f"{fault.retry_after:g}"
-            code, message = {
-                401: ("Unauthorized", "Access to requested resource is denied."),
-                403: ("Unauthorized", "Access to requested resource is denied."),
-                429: ("QuotaExceeded", "You exceeded your quota for the requested resource."),
-                503: ("ServiceUnavailable", "Service temporarily unavailable."),
-            }.get(fault.status, ("InternalFailure", "We encountered an internal error."))
-            return _errors(fault.status, code, message, **headers)
-        if await simulate_transport_fault(fault, self.clock):
-            return _errors(504, "RequestTimeout", "The request timed out.")
-        return None
+        return await fault_response(self.faults, self.clock, operation, seller, self._fault_body)
 
     async def _enter(
         self, request: Request, operation: str, seller_in_path: str | None = None

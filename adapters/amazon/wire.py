@@ -235,24 +235,3 @@ class ProcessingReport(Wire):
     issues: list[ReportIssue] = Field(default_factory=list)
     summary: ReportSummary
     items: list[dict[str, Any]] = Field(default_factory=list)
-
-
-# Login with Amazon ----------------------------------------------------------------------------
-
-
-class LwaToken(BaseModel):
-    """POST /auth/o2/token response (snake_case on the wire)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    access_token: str
-    token_type: str = "bearer"  # noqa: S105 - the token kind
-    expires_in: int = 3600
-    refresh_token: str | None = None
-
-
-class LwaError(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    error: str
-    error_description: str | None = None

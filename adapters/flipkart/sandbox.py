@@ -49,10 +49,8 @@ from adapters.flipkart.adapter import FlipkartAdapter
 from adapters.flipkart.auth import TOKEN_OPERATION
 from adapters.flipkart.mapping import FSN_RE
 from odop_sync.adapter_sdk.sandbox import (
-    FaultInjector,
-    SandboxClock,
+    SandboxBase,
     SchemaValidator,
-    StateStore,
     Throttle,
     TokenBucketGuard,
     fault_admin_router,
@@ -137,7 +135,7 @@ def _rupees(value: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-class FlipkartSandbox:
+class FlipkartSandbox(SandboxBase):
     def __init__(
         self,
         *,
@@ -151,14 +149,11 @@ class FlipkartSandbox:
         catalog: Iterable[str] | None = None,
         seed: int | None = None,
     ) -> None:
-        self.clock = SandboxClock(time_scale)
-        self.faults = FaultInjector(seed=seed)
-        self.state = StateStore()
+        super().__init__(time_scale=time_scale, seed=seed)
         self.credentials = app_credentials or SandboxApp()
         self.token_ttl = token_ttl
         self.catalog = {fsn.upper() for fsn in catalog} if catalog is not None else None
         self._tokens: dict[str, _Token] = {}
-        self._issued: set[str] = set()
         # The SKU count of every write call, per operation (for tests of the 10-SKU batching).
         self.batch_sizes: dict[str, list[int]] = defaultdict(list)
         plans = dict.fromkeys(FlipkartAdapter.limits, (rate, burst))
@@ -171,12 +166,6 @@ class FlipkartSandbox:
         self.app = self._build_app()
 
     # conformance handle ---------------------------------------------------------------------
-
-    def listing_skus(self, account: str) -> set[str]:
-        return set(self.state.table(account, "listings"))
-
-    def call_count(self, operation: str) -> int:
-        return self.state.call_count(operation)
 
     def issued_secrets(self) -> set[str]:
         return set(self._issued) | {self.credentials.app_secret}

@@ -52,8 +52,9 @@ def start_sandbox(
     )
 
 
-async def _sandbox_state(sandbox: httpx.AsyncClient) -> dict[str, Any]:
-    r = await sandbox.get(f"/_sandbox/state/{SANDBOX_SELLER}")
+async def sandbox_state(sandbox: httpx.AsyncClient, seller: str = SANDBOX_SELLER) -> dict[str, Any]:
+    """What a sandbox served on its own holds for `seller` (its state endpoint)."""
+    r = await sandbox.get(f"/_sandbox/state/{seller}")
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
@@ -109,12 +110,12 @@ class TestKillDuringFeed:
                         break
                     assert time.monotonic() < deadline, "no feed was submitted"
                     await asyncio.sleep(0.05)
-                feeds = (await _sandbox_state(sandbox))["feeds"]
+                feeds = (await sandbox_state(sandbox))["feeds"]
                 assert len(feeds) == 1
                 assert feeds[0]["processingStatus"] in ("IN_QUEUE", "IN_PROGRESS")
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(10)
-                assert (await _sandbox_state(sandbox))["listings"] == []  # not processed yet
+                assert (await sandbox_state(sandbox))["listings"] == []  # not processed yet
 
                 proc = _start_server(database_url, port, log, env)
                 await _wait_ready(client, proc)
@@ -126,7 +127,7 @@ class TestKillDuringFeed:
                         break
                     assert time.monotonic() < deadline, statuses
                     await asyncio.sleep(0.2)
-                state = await _sandbox_state(sandbox)
+                state = await sandbox_state(sandbox)
         finally:
             for p in (proc, sandbox_proc):
                 if p.poll() is None:

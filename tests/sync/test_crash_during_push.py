@@ -9,7 +9,6 @@ import signal
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,15 +21,8 @@ from odop_sync.listings.projection import PricingRule, available_to_sell, projec
 from odop_sync.models import Listing, ListingStatus, Variant
 from tests.conftest import MakeAgency, MakeKey, bearer
 from tests.sync.conftest import flipkart_fsn
-from tests.sync.test_crash_during_feed import start_sandbox
+from tests.sync.test_crash_during_feed import sandbox_state, start_sandbox
 from tests.test_crash_resume import _free_port, _start_server, _wait_ready
-
-
-async def _sandbox_state(sandbox: httpx.AsyncClient) -> dict[str, Any]:
-    r = await sandbox.get(f"/_sandbox/state/{SANDBOX_SELLER}")
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
 
 
 @pytest.mark.slow
@@ -77,14 +69,14 @@ class TestKillDuringFlipkartPush:
                 # The sweep finds the account and starts creating; cut it once some are there.
                 deadline = time.monotonic() + 60
                 while True:
-                    listed = len((await _sandbox_state(sandbox))["listings"])
+                    listed = len((await sandbox_state(sandbox, SANDBOX_SELLER))["listings"])
                     if listed:
                         break
                     assert time.monotonic() < deadline, "nothing reached the sandbox"
                     await asyncio.sleep(0.02)
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(10)
-                cut_at = len((await _sandbox_state(sandbox))["listings"])
+                cut_at = len((await sandbox_state(sandbox, SANDBOX_SELLER))["listings"])
                 assert 0 < cut_at < 77, cut_at
 
                 proc = _start_server(database_url, port, log)
@@ -97,7 +89,7 @@ class TestKillDuringFlipkartPush:
                         break
                     assert time.monotonic() < deadline, statuses
                     await asyncio.sleep(0.2)
-                state = await _sandbox_state(sandbox)
+                state = await sandbox_state(sandbox, SANDBOX_SELLER)
         finally:
             for p in (proc, sandbox_proc):
                 if p.poll() is None:

@@ -29,6 +29,7 @@ __all__ = [
     "FaultKind",
     "FaultSpec",
     "Rejection",
+    "SandboxBase",
     "SandboxClock",
     "SchemaError",
     "SchemaValidator",
@@ -365,3 +366,21 @@ class StateStore:
     def clear(self) -> None:
         self._sellers.clear()
         self.calls.clear()
+
+
+class SandboxBase:
+    """What every marketplace sandbox holds (scaled clock, faults, per-seller state, the secrets
+    it handed out) and the conformance suite's handle on it; listings live in each seller's
+    "listings" table."""
+
+    def __init__(self, *, time_scale: float = 1.0, seed: int | None = None) -> None:
+        self.clock = SandboxClock(time_scale)
+        self.faults = FaultInjector(seed=seed)
+        self.state = StateStore()
+        self._issued: set[str] = set()
+
+    def listing_skus(self, account: str) -> set[str]:
+        return set(self.state.table(account, "listings"))
+
+    def call_count(self, operation: str) -> int:
+        return self.state.call_count(operation)

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 import httpx
@@ -39,6 +40,7 @@ from odop_sync.adapter_sdk._dtos import (
     ListingPayload,
     Money,
     OfferUpdate,
+    PackageDimensions,
     SalesPeriod,
     Shipment,
     SubmissionState,
@@ -61,6 +63,7 @@ __all__ = [
     "SandboxHandle",
     "StrayRequestError",
     "conformance_env",
+    "sample_listing",
     "secret_values",
 ]
 
@@ -141,6 +144,40 @@ def secret_values(model: BaseModel) -> list[str]:
         elif isinstance(value, BaseModel):
             out.extend(secret_values(value))
     return [s for s in out if s]
+
+
+def sample_listing(sku: str, **overrides: Any) -> ListingPayload:
+    """A complete listing (a Bhadohi hand-knotted carpet) for adapter tests; override fields."""
+    values: dict[str, Any] = {
+        "sku": sku,
+        "product_ref": sku.rsplit("-", 1)[0],
+        "title": "Bhadohi hand-knotted wool carpet, 5x8 ft",
+        "title_hi": "भदोही हाथ से बुना ऊनी कालीन",
+        "description": "Hand-knotted by weavers of the Bhadohi carpet cluster.",
+        "bullet_points": ("Hand-knotted", "New Zealand wool pile"),
+        "brand": "Bhadohi Weavers SHG",
+        "craft": "carpet weaving",
+        "odop_product": "Carpets",
+        "hsn_code": "570110",
+        "gst_rate": Decimal(5),
+        "mrp": Money(amount=1_499_900),
+        "price": Money(amount=1_249_900),
+        "quantity": 4,
+        "images": ("https://img.example.org/bhadohi-carpet.jpg",),
+        "package": PackageDimensions(
+            length_cm=Decimal(160),
+            width_cm=Decimal(30),
+            height_cm=Decimal(30),
+            weight_g=Decimal(9000),
+        ),
+        "material": "Wool",
+        "color": "Red",
+        "size": "5x8 ft",
+        "district": "Bhadohi",
+        "gi_tag": "Bhadohi Handmade Carpet",
+    }
+    values.update(overrides)
+    return ListingPayload(**values)
 
 
 def _variants(items: Sequence[ListingPayload], n: int, tag: str) -> list[ListingPayload]:

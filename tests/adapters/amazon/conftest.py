@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,8 +9,8 @@ from adapters.amazon.adapter import AmazonAdapter, AmazonConfig
 from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox, SandboxApp
 from pydantic import SecretStr
 
-from odop_sync.adapter_sdk import ListingPayload, Money, PackageDimensions
-from odop_sync.adapter_sdk.testing import ConformanceEnv, conformance_env
+from odop_sync.adapter_sdk import ListingPayload, Money
+from odop_sync.adapter_sdk.testing import ConformanceEnv, conformance_env, sample_listing
 
 BASE_URL = "http://amazon.sandbox"
 # Marketplace time runs 1000 times faster: a 90 s feed cycle takes 90 ms of real time.
@@ -49,36 +48,7 @@ async def amazon_env(
 
 
 def listing(sku: str, **overrides: Any) -> ListingPayload:
-    values: dict[str, Any] = {
-        "sku": sku,
-        "product_ref": sku.rsplit("-", 1)[0],
-        "title": "Bhadohi hand-knotted wool carpet, 5x8 ft",
-        "title_hi": "भदोही हाथ से बुना ऊनी कालीन",
-        "description": "Hand-knotted by weavers of the Bhadohi carpet cluster.",
-        "bullet_points": ("Hand-knotted", "New Zealand wool pile"),
-        "brand": "Bhadohi Weavers SHG",
-        "craft": "carpet weaving",
-        "odop_product": "Carpets",
-        "hsn_code": "570110",
-        "gst_rate": Decimal(5),
-        "mrp": Money(amount=1_499_900),
-        "price": Money(amount=1_249_900),
-        "quantity": 4,
-        "images": ("https://img.example.org/bhadohi-carpet.jpg",),
-        "package": PackageDimensions(
-            length_cm=Decimal(160),
-            width_cm=Decimal(30),
-            height_cm=Decimal(30),
-            weight_g=Decimal(9000),
-        ),
-        "material": "Wool",
-        "color": "Red",
-        "size": "5x8 ft",
-        "district": "Bhadohi",
-        "gi_tag": "Bhadohi Handmade Carpet",
-    }
-    values.update(overrides)
-    return ListingPayload(**values)
+    return sample_listing(sku, **overrides)
 
 
 def samples() -> list[ListingPayload]:

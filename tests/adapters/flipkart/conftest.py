@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,8 +9,8 @@ from adapters.flipkart.adapter import FlipkartAdapter, FlipkartConfig
 from adapters.flipkart.sandbox import SANDBOX_LOCATION, SANDBOX_SELLER, FlipkartSandbox
 from pydantic import SecretStr
 
-from odop_sync.adapter_sdk import ListingPayload, Money, PackageDimensions
-from odop_sync.adapter_sdk.testing import ConformanceEnv, conformance_env
+from odop_sync.adapter_sdk import ListingPayload, Money
+from odop_sync.adapter_sdk.testing import ConformanceEnv, conformance_env, sample_listing
 
 BASE_URL = "http://flipkart.sandbox"
 # Marketplace time runs 1000 times faster than the wall clock.
@@ -48,33 +47,9 @@ async def flipkart_env(
 
 
 def listing(sku: str, fsn: str | None = FSN, **overrides: Any) -> ListingPayload:
-    values: dict[str, Any] = {
-        "sku": sku,
-        "product_ref": sku.rsplit("-", 1)[0],
-        "title": "Bhadohi hand-knotted wool carpet, 5x8 ft",
-        "title_hi": "भदोही हाथ से बुना ऊनी कालीन",
-        "description": "Hand-knotted by weavers of the Bhadohi carpet cluster.",
-        "brand": "Bhadohi Weavers SHG",
-        "craft": "Hand-knotted carpet",
-        "odop_product": "Carpets",
-        "hsn_code": "570110",
-        "gst_rate": Decimal(5),
-        "mrp": Money(amount=1_499_900),
-        "price": Money(amount=1_249_900),
-        "quantity": 4,
-        "images": ("https://img.example.org/bhadohi-carpet.jpg",),
-        "package": PackageDimensions(
-            length_cm=Decimal(160),
-            width_cm=Decimal(30),
-            height_cm=Decimal(30),
-            weight_g=Decimal(9000),
-        ),
-        "material": "Wool",
-        "district": "Bhadohi",
-        "marketplace_attributes": {"fsn": fsn} if fsn else {},
-    }
-    values.update(overrides)
-    return ListingPayload(**values)
+    """The SDK's sample carpet, mapped to an FSN unless `fsn` is None."""
+    overrides.setdefault("marketplace_attributes", {"fsn": fsn} if fsn else {})
+    return sample_listing(sku, **overrides)
 
 
 def samples() -> list[ListingPayload]:
