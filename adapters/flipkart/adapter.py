@@ -106,6 +106,7 @@ class FlipkartAdapter(Adapter):
         }
     )
     config_model: ClassVar[type[BaseModel]] = FlipkartConfig
+    price_step_paise: ClassVar[int] = 100  # int32 rupees (see mapping.whole_rupees)
     # Operation names are the operationIds of the rebuilt OpenAPI file.
     limits: ClassVar[Mapping[str, OperationLimit]] = {
         "createListings": _limit(),

@@ -58,6 +58,9 @@ class Adapter(abc.ABC):
     capabilities: ClassVar[frozenset[Capability]]
     config_model: ClassVar[type[BaseModel]]
     limits: ClassVar[Mapping[str, OperationLimit]]
+    # The smallest price step the marketplace keeps (Flipkart: whole rupees, 100): a price it
+    # reports back is the one sent, rounded down to this, not a drift.
+    price_step_paise: ClassVar[int] = 1
     # Which entry of `limits` each capability spends (used by the core and the conformance suite).
     operations: ClassVar[Mapping[Capability, str]] = {}
 
