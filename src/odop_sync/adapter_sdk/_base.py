@@ -3,6 +3,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -117,7 +118,13 @@ class Adapter(abc.ABC):
     async def fetch_listing_states(self, skus: Sequence[str]) -> list[RemoteListingState]:
         raise self._unsupported(Capability.FETCH_LISTING_STATES)
 
-    async def pull_orders(self, cursor: str | None = None) -> OrderPage:
+    async def pull_orders(
+        self, cursor: str | None = None, *, updated_after: datetime | None = None
+    ) -> OrderPage:
+        """One page of orders. `cursor` None starts a new pass over the orders changed after
+        `updated_after` (None: the adapter's own default look-back); otherwise it goes on from the
+        page that returned it. The core stores the cursor after each page and repeats pages
+        freely, so a page may overlap the one before it."""
         raise self._unsupported(Capability.PULL_ORDERS)
 
     async def pull_sales(self, period: SalesPeriod) -> list[SalesRow]:

@@ -19,6 +19,7 @@ __all__ = [
     "Money",
     "OfferUpdate",
     "OrderPage",
+    "OrderStatus",
     "PackageDimensions",
     "RemoteListingState",
     "RemoteOrder",
@@ -180,24 +181,56 @@ class RemoteListingState(_Frozen):
     issues: tuple[ItemIssue, ...] = ()
 
 
+class OrderStatus(StrEnum):
+    """The core's order states; each adapter maps its marketplace's own words onto these."""
+
+    PENDING = "pending"  # placed, payment or approval not final (Amazon Pending)
+    UNSHIPPED = "unshipped"  # confirmed, waiting to be dispatched
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"  # every line cancelled: all its units go back to stock
+    RETURNED = "returned"  # every line returned: all its units go back to stock
+
+
 class RemoteOrderLine(_Frozen):
-    line_id: str | None = None
+    line_id: str | None = Field(
+        default=None, description="the marketplace's line id; without one, lines go by SKU"
+    )
     sku: str
-    quantity: int = Field(ge=0)
+    quantity: int = Field(ge=0, description="units ordered, including any later cancelled")
     unit_price: Money
+    quantity_cancelled: int = Field(default=0, ge=0, description="units of this line cancelled")
+    quantity_returned: int = Field(default=0, ge=0, description="units of this line returned")
 
 
 class RemoteOrder(_Frozen):
     order_id: str
-    status: str
+    status: str = Field(description="the marketplace's own status words, e.g. Unshipped, APPROVED")
     purchased_at: datetime
     currency: str = "INR"
     lines: tuple[RemoteOrderLine, ...] = ()
+    canonical_status: OrderStatus = Field(
+        default=OrderStatus.PENDING, description="status mapped onto the core's states"
+    )
+    updated_at: datetime | None = Field(
+        default=None, description="last change at the marketplace (defaults to purchased_at)"
+    )
+    inr_rate: Decimal | None = Field(
+        default=None,
+        gt=0,
+        description="INR per unit of currency the order was booked at, when not INR",
+    )
 
 
 class OrderPage(_Frozen):
     orders: tuple[RemoteOrder, ...] = ()
     cursor: str | None = Field(default=None, description="pass back to pull_orders to go on")
+    updated_before: datetime | None = Field(
+        default=None,
+        description="every order changed before this instant has been served once the last page "
+        "(cursor None) is reached; the core's next pull asks for updated_after this, minus an "
+        "overlap. None: the core uses the newest updated_at it saw",
+    )
 
 
 class SalesPeriod(_Frozen):
