@@ -7,6 +7,14 @@ from odop_sync.models.base import Base
 from odop_sync.models.batch import Batch, BatchRow, BatchStatus, RowStatus
 from odop_sync.models.catalog import Product, StockMovement, StockReason, Variant
 from odop_sync.models.job import Job, JobStatus
+from odop_sync.models.orders import (
+    Order,
+    OrderCursor,
+    OrderLine,
+    OrderStatusChange,
+    SalesGrain,
+    SalesRollup,
+)
 from odop_sync.models.sync import (
     AccountLease,
     Listing,
@@ -35,12 +43,18 @@ __all__ = [
     "ListingIssue",
     "ListingStatus",
     "MarketplaceAccount",
+    "Order",
+    "OrderCursor",
+    "OrderLine",
+    "OrderStatusChange",
     "Producer",
     "ProducerKind",
     "Product",
     "Role",
     "Rounding",
     "RowStatus",
+    "SalesGrain",
+    "SalesRollup",
     "ScheduleMark",
     "StockMovement",
     "StockReason",
