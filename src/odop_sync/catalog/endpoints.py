@@ -278,5 +278,8 @@ async def patch_variant(
     fresh = await session.get(Variant, variant.id, populate_existing=True)
     if fresh is None:  # deleted between commit and read
         raise NotFound(f"no variant with SKU {sku!r}")
-    request.app.state.events.catalog_changed(agency_id, [fresh.id])
+    # Product-level fields (title, description, craft, …) are shared by the product's other
+    # variants: their listings change too, so they are woken with it, not at the next sweep.
+    family = await session.scalars(select(Variant.id).where(Variant.product_id == fresh.product_id))
+    request.app.state.events.catalog_changed(agency_id, list(family))
     return variant_read(fresh)
