@@ -36,6 +36,9 @@ from odop_sync.kit.problems import FieldIssue, ValidationProblem, install_handle
 from odop_sync.listings.endpoints import router as listings_router
 from odop_sync.logging import request_id_var
 from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+from odop_sync.models import MarketplaceAccount
+from odop_sync.orders.endpoints import router as orders_router
+from odop_sync.orders.puller import OrderPuller
 from odop_sync.sync.endpoints import router as sync_router
 from odop_sync.sync.engine import SyncEngine
 from odop_sync.sync.notify import PgNotifier
@@ -122,6 +125,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     app.include_router(accounts_router)
     app.include_router(listings_router)
     app.include_router(sync_router)
+    app.include_router(orders_router)
     _ops_routes(app)
     if settings.demo_mode:
         if IMAGES_DIR.is_dir():
@@ -158,10 +162,31 @@ def _start_sync(
         if notifier is not None:
             notifier.on_catalog = sync_engine.catalog_changed
             notifier.on_run = sync_engine.run_requested
-        scheduler = Scheduler(app.state.sessionmaker, owner, sync_engine.periodic_jobs())
+        jobs = sync_engine.periodic_jobs()
+        if settings.orders.enabled:
+            jobs.append(_order_puller(app, settings, sync_engine, events, owner).periodic_job())
+        scheduler = Scheduler(app.state.sessionmaker, owner, jobs)
     app.state.sync = sync_engine
     app.state.scheduler = scheduler
     return sync_engine, scheduler, notifier
+
+
+def _order_puller(
+    app: FastAPI, settings: Settings, engine: SyncEngine, events: CatalogEvents, owner: str
+) -> OrderPuller:
+    """Pulls orders through the sync engine's adapter clients (one per account, shared rate
+    limits); its wake-ups reach every account selling what sold, here and, via NOTIFY, in every
+    other worker."""
+
+    async def adapter_for(account: MarketplaceAccount) -> Adapter | str:
+        client = await engine._client(account)
+        return client if isinstance(client, str) else client.adapter
+
+    puller = OrderPuller(
+        app.state.sessionmaker, settings.orders, adapter_for, owner=owner, events=events
+    )
+    app.state.order_puller = puller
+    return puller
 
 
 def mount_sandboxes(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -108,6 +109,21 @@ class SyncSettings(BaseModel):
     rate_limit_scale: float = 1.0
 
 
+class OrderSettings(BaseModel):
+    """Order pulling. Each account's pull holds its own lease, apart from the sync lease."""
+
+    enabled: bool = True
+    pull_interval_s: float = 60.0  # scheduler: pull every account's new and changed orders
+    # Each pass asks for orders changed since the last one ended, minus this overlap: Amazon
+    # shows an order's change up to ~2 minutes late; repeats are harmless (upsert, stock once).
+    overlap_s: float = 600.0
+    lease_ttl_s: float = 120.0
+    max_pages_per_pull: int = 200  # then the next firing goes on from the stored cursor
+    max_concurrent_accounts: int = 4
+    # INR per unit for orders in another currency whose marketplace does not give the rate.
+    inr_rates: dict[str, Decimal] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ODOP_", env_nested_delimiter="__", extra="ignore", frozen=True
@@ -130,6 +146,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    orders: OrderSettings = Field(default_factory=OrderSettings)
 
     @classmethod
     def settings_customise_sources(

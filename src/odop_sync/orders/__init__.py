@@ -1,0 +1,1 @@
+"""Orders pulled from every marketplace account: upsert, status history, stock moved once."""

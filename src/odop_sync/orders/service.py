@@ -1,0 +1,386 @@
+"""Order ingestion: upsert by (account, marketplace order id), status history, stock moved once
+per unit through the ledger, and the sales rollups, all in the caller's transaction.
+
+A page may be ingested any number of times (overlap windows, a crash between a page and its
+cursor): each line stores how many of its units it counts as out of stock, so a repeat moves
+nothing, and each rollup change is the difference between what the line contributed before and
+what it contributes now.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from odop_sync.adapter_sdk import OrderPage, OrderStatus, RemoteOrder, RemoteOrderLine
+from odop_sync.kit.time import as_utc, utcnow
+from odop_sync.models import (
+    MarketplaceAccount,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    SalesGrain,
+    StockMovement,
+    StockReason,
+    Variant,
+)
+from odop_sync.orders import repository as repo
+
+log = logging.getLogger(__name__)
+
+# Sales days are Indian days: an order placed at 23:00 IST belongs to that day, not the next.
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
+ONE = Decimal(1)
+
+
+def sales_day(moment: datetime) -> date:
+    return as_utc(moment).astimezone(IST).date()
+
+
+@dataclass(frozen=True, slots=True)
+class LineState:
+    """What a stored line counts: the inputs of its stock and sales contributions."""
+
+    variant_id: int | None
+    quantity: int
+    cancelled: int
+    returned: int
+    unit_price_minor: int
+    inr_rate: Decimal
+    stock_out: int
+    stock_short: int
+    position: int
+
+    @property
+    def units_net(self) -> int:
+        return self.quantity - self.cancelled - self.returned
+
+    @property
+    def unit_paise(self) -> int:
+        return int((self.unit_price_minor * self.inr_rate).to_integral_value(ROUND_HALF_UP))
+
+
+def effective_quantities(status: OrderStatus, line: RemoteOrderLine) -> tuple[int, int]:
+    """(cancelled, returned) units in force: a cancelled or returned order takes all its units."""
+    if status is OrderStatus.CANCELLED:
+        return line.quantity, 0
+    cancelled = min(line.quantity_cancelled, line.quantity)
+    if status is OrderStatus.RETURNED:
+        return cancelled, line.quantity - cancelled
+    return cancelled, min(line.quantity_returned, line.quantity - cancelled)
+
+
+def line_keys(lines: Iterable[RemoteOrderLine]) -> list[str]:
+    """The marketplace's line id, else the SKU (numbered when an order repeats a SKU)."""
+    seen: dict[str, int] = defaultdict(int)
+    keys = []
+    for line in lines:
+        key = line.line_id or line.sku
+        seen[key] += 1
+        keys.append(key if seen[key] == 1 else f"{key}#{seen[key]}")
+    return keys
+
+
+def _newest_per_order(orders: Iterable[RemoteOrder]) -> dict[str, RemoteOrder]:
+    newest: dict[str, RemoteOrder] = {}
+    for order in orders:
+        held = newest.get(order.order_id)
+        if held is None or _updated(order) >= _updated(held):
+            newest[order.order_id] = order
+    return newest
+
+
+def _updated(order: RemoteOrder) -> datetime:
+    return as_utc(order.updated_at or order.purchased_at)
+
+
+class _Rollups:
+    """Signed changes per rollup row, summed before they are written."""
+
+    def __init__(self, agency_id: int, account_id: int) -> None:
+        self.agency_id = agency_id
+        self.account_id = account_id
+        self.sums: dict[tuple[str, date, int], list[int]] = defaultdict(lambda: [0] * 5)
+
+    def add(self, day: date, product_key: int, line: LineState, sign: int) -> None:
+        paise = line.unit_paise
+        amounts = (
+            line.quantity,
+            line.units_net,
+            line.quantity * paise,
+            line.units_net * paise,
+            1 if line.position == 0 else 0,
+        )
+        for grain, start in ((SalesGrain.DAY, day), (SalesGrain.MONTH, day.replace(day=1))):
+            row = self.sums[(grain.value, start, product_key)]
+            for n, amount in enumerate(amounts):
+                row[n] += sign * amount
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "grain": grain,
+                "period_start": start,
+                "agency_id": self.agency_id,
+                "account_id": self.account_id,
+                "product_key": product_key,
+                "units": s[0],
+                "units_net": s[1],
+                "gross_paise": s[2],
+                "net_paise": s[3],
+                "orders": s[4],
+            }
+            for (grain, start, product_key), s in sorted(self.sums.items())
+            if any(s)
+        ]
+
+
+class _Ledger:
+    """Stock moves of one ingest, applied to a running copy of each variant's on-hand count."""
+
+    def __init__(self, on_hand: Mapping[int, int], actor: str, now: datetime) -> None:
+        self.on_hand = dict(on_hand)
+        self.before = dict(on_hand)
+        self.actor = actor
+        self.now = now
+        self.movements: list[dict[str, Any]] = []
+
+    def settle(self, old: LineState, new: LineState, source_ref: str) -> tuple[int, int]:
+        """Move the line's stock from what it counted (old) to what it should (new); returns
+        the new (stock_out, stock_short)."""
+        variant_id = new.variant_id
+        if variant_id is None:
+            return 0, 0
+        out, short = old.stock_out, old.stock_short
+        change = new.units_net - out
+        if change > 0:
+            # On hand never goes below 0: the units there was no stock for are remembered as
+            # short, and the movement says what really left.
+            taken = min(change, self.on_hand[variant_id])
+            short += change - taken
+            self._move(variant_id, -taken, StockReason.ORDER, source_ref, change)
+        elif change < 0:
+            back = -change
+            returned = min(back, max(0, new.returned - old.returned))
+            for reason, units in (
+                (StockReason.RETURN, returned),
+                (StockReason.CANCELLATION, back - returned),
+            ):
+                if not units:
+                    continue
+                never_taken = min(units, short)
+                short -= never_taken
+                self._move(variant_id, units - never_taken, reason, source_ref, units)
+        return new.units_net, short
+
+    def _move(
+        self, variant_id: int, delta: int, reason: StockReason, source_ref: str, units: int
+    ) -> None:
+        balance = self.on_hand[variant_id] + delta
+        self.on_hand[variant_id] = balance
+        note = "" if abs(delta) == units else f" ({units} units, {abs(delta)} in stock)"
+        self.movements.append(
+            {
+                "variant_id": variant_id,
+                "delta": delta,
+                "balance_after": balance,
+                "reason": reason,
+                "source_ref": (source_ref + note)[:200],
+                "actor": self.actor,
+                "created_at": self.now,
+            }
+        )
+
+    def changed(self) -> list[int]:
+        return sorted(v for v, n in self.on_hand.items() if n != self.before[v])
+
+
+_ZERO = LineState(None, 0, 0, 0, 0, ONE, 0, 0, -1)
+
+
+def _stored_state(row: Mapping[str, Any]) -> LineState:
+    return LineState(
+        variant_id=row["variant_id"],
+        quantity=row["quantity"],
+        cancelled=row["quantity_cancelled"],
+        returned=row["quantity_returned"],
+        unit_price_minor=row["unit_price_minor"],
+        inr_rate=Decimal(row["inr_rate"]),
+        stock_out=row["stock_out"],
+        stock_short=row["stock_short"],
+        position=row["position"],
+    )
+
+
+def _inr_rate(order: RemoteOrder, inr_rates: Mapping[str, Decimal]) -> Decimal:
+    if order.currency == "INR":
+        return ONE
+    rate = order.inr_rate or inr_rates.get(order.currency)
+    if rate is None:
+        # Kept, with no rupee value, rather than dropped: units and stock still count.
+        log.warning("order %s: no INR rate for %s", order.order_id, order.currency)
+        return Decimal(0)
+    return rate
+
+
+async def ingest(
+    session: AsyncSession,
+    account: MarketplaceAccount,
+    page: OrderPage,
+    *,
+    inr_rates: Mapping[str, Decimal] | None = None,
+) -> list[int]:
+    """Upsert one page of an account's orders in the caller's transaction; returns the ids of
+    the variants whose on-hand stock changed (every account selling them needs a push)."""
+    now = utcnow()
+    await repo.touch_cursor(session, account.id, now)
+    incoming = _newest_per_order(page.orders)
+    if not incoming:
+        return []
+    stored = await repo.orders_by_remote_id(session, account.id, incoming)
+    fresh = [o for remote_id, o in incoming.items() if remote_id not in stored]
+    if fresh:
+        rows = [_order_row(account, o, now) for o in fresh]
+        inserted = await repo.insert_orders(session, rows)
+        if len(inserted) < len(fresh):
+            # Another transaction stored some first; the unique key won, read theirs.
+            stored.update(
+                await repo.orders_by_remote_id(
+                    session, account.id, [o.order_id for o in fresh if o.order_id not in inserted]
+                )
+            )
+        new_ids = await repo.orders_by_remote_id(session, account.id, inserted)
+    else:
+        inserted, new_ids = set(), {}
+    stored_lines: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for line_row in await repo.lines_of(session, [o["id"] for o in stored.values()]):
+        stored_lines[line_row["order_id"]][line_row["line_key"]] = line_row
+    skus = {line.sku for o in incoming.values() for line in o.lines}
+    old_variant_ids = {
+        row["variant_id"]
+        for lines in stored_lines.values()
+        for row in lines.values()
+        if row["variant_id"] is not None
+    }
+    variants = await repo.variants_for(session, account.agency_id, skus, old_variant_ids)
+    by_sku = {v.sku: v for v in variants}
+    product_of = {v.id: v.product_id for v in variants}
+    ledger = _Ledger({v.id: v.stock_on_hand for v in variants}, f"account:{account.id}", now)
+    rollups = _Rollups(account.agency_id, account.id)
+    inr_rates = inr_rates or {}
+
+    order_updates: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    line_inserts: list[dict[str, Any]] = []
+    line_updates: list[dict[str, Any]] = []
+    for remote_id, remote in incoming.items():
+        is_new = remote_id in inserted
+        order = new_ids[remote_id] if is_new else stored[remote_id]
+        updated = _updated(remote)
+        if not is_new and updated < as_utc(order["remote_updated_at"]):
+            continue  # an older copy (overlap window): what is stored is newer
+        if is_new or order["status"] != remote.canonical_status:
+            history.append(
+                {
+                    "order_id": order["id"],
+                    "from_status": None if is_new else order["status"],
+                    "to_status": remote.canonical_status,
+                    "marketplace_status": remote.status[:64],
+                    "changed_at": updated,
+                    "recorded_at": now,
+                }
+            )
+        if not is_new:
+            order_updates.append(
+                {
+                    "_id": order["id"],
+                    "status": remote.canonical_status,
+                    "marketplace_status": remote.status[:64],
+                    "purchased_at": as_utc(remote.purchased_at),
+                    "remote_updated_at": updated,
+                    "currency": remote.currency,
+                    "updated_at": now,
+                }
+            )
+        old_day = sales_day(order["purchased_at"])
+        new_day = sales_day(remote.purchased_at)
+        rate = _inr_rate(remote, inr_rates)
+        lines = stored_lines.get(order["id"], {})
+        for position, (key, line) in enumerate(
+            zip(line_keys(remote.lines), remote.lines, strict=True)
+        ):
+            row = lines.get(key)
+            old = _ZERO if row is None else _stored_state(row)
+            variant = by_sku.get(line.sku)
+            # A line keeps the variant it was matched to; an unknown SKU matches once it exists.
+            variant_id = old.variant_id or (variant.id if variant else None)
+            cancelled, returned = effective_quantities(remote.canonical_status, line)
+            new = LineState(
+                variant_id=variant_id,
+                quantity=line.quantity,
+                cancelled=cancelled,
+                returned=returned,
+                unit_price_minor=line.unit_price.amount,
+                inr_rate=rate,
+                stock_out=0,
+                stock_short=0,
+                position=position,
+            )
+            source_ref = f"order:{remote_id}#line:{key}"
+            stock_out, stock_short = ledger.settle(old, new, source_ref)
+            if row is not None:
+                rollups.add(old_day, product_of.get(old.variant_id or 0, 0), old, -1)
+            rollups.add(new_day, product_of.get(variant_id or 0, 0), new, +1)
+            values = {
+                "sku": line.sku,
+                "position": position,
+                "variant_id": variant_id,
+                "unmatched": variant_id is None,
+                "quantity": line.quantity,
+                "quantity_cancelled": cancelled,
+                "quantity_returned": returned,
+                "unit_price_minor": line.unit_price.amount,
+                "inr_rate": rate,
+                "stock_out": stock_out,
+                "stock_short": stock_short,
+            }
+            if row is None:
+                line_inserts.append({"order_id": order["id"], "line_key": key, **values})
+            elif any(row[k] != v for k, v in values.items()):
+                line_updates.append({"_id": row["id"], **values})
+
+    await repo.update_rows(session, Order, order_updates)
+    await repo.insert_rows(session, OrderStatusChange, history)
+    await repo.insert_rows(session, OrderLine, line_inserts)
+    await repo.update_rows(session, OrderLine, line_updates)
+    changed = ledger.changed()
+    await repo.update_rows(
+        session,
+        Variant,
+        [{"_id": v, "stock_on_hand": ledger.on_hand[v], "updated_at": now} for v in changed],
+    )
+    await repo.insert_rows(session, StockMovement, ledger.movements)
+    await repo.add_to_rollups(session, rollups.rows())
+    return changed
+
+
+def _order_row(account: MarketplaceAccount, order: RemoteOrder, now: datetime) -> dict[str, Any]:
+    return {
+        "agency_id": account.agency_id,
+        "account_id": account.id,
+        "marketplace_order_id": order.order_id,
+        "status": order.canonical_status,
+        "marketplace_status": order.status[:64],
+        "purchased_at": as_utc(order.purchased_at),
+        "remote_updated_at": _updated(order),
+        "currency": order.currency,
+        "created_at": now,
+        "updated_at": now,
+    }
