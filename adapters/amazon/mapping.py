@@ -1,7 +1,8 @@
 """Pure canonical ⇄ Amazon conversions: no HTTP, no state.
 
 ListingPayload → putListingsItem body / JSON_LISTINGS_FEED UPDATE message; OfferUpdate → JSON
-patches (purchasable_offer, fulfillment_availability); Amazon issues → ItemIssue in plain words.
+patches (purchasable_offer, fulfillment_availability); Amazon issues → ItemIssue in plain words;
+Orders API 2026-01-01 orders → RemoteOrder.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from odop_sync.adapter_sdk import (
     ListingPayload,
     Money,
     OfferUpdate,
+    OrderStatus,
     RemoteListingState,
+    RemoteOrder,
+    RemoteOrderLine,
     Severity,
 )
 
@@ -435,4 +439,95 @@ def remote_state(item: wire.Item, marketplace_id: str = AMAZON_IN) -> RemoteList
         price=price,
         quantity=stock.quantity if stock else None,
         issues=tuple(issue_from_listings(item.sku, i) for i in item.issues),
+    )
+
+
+# orders ----------------------------------------------------------------------------------------
+
+# Orders API 2026-01-01 FulfillmentStatus → the core's states. UNFULFILLABLE orders (Amazon-
+# fulfilled orders from other channels) will never ship: their units are not sold.
+ORDER_STATUS: Mapping[str, OrderStatus] = {
+    "PENDING_AVAILABILITY": OrderStatus.PENDING,
+    "PENDING": OrderStatus.PENDING,
+    "UNSHIPPED": OrderStatus.UNSHIPPED,
+    "PARTIALLY_SHIPPED": OrderStatus.UNSHIPPED,
+    "SHIPPED": OrderStatus.SHIPPED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "UNFULFILLABLE": OrderStatus.CANCELLED,
+}
+# A package whose detailed status says its units came back to the seller (customer return or
+# refused delivery); the Orders API has no separate return record.
+RETURNED_PACKAGE = "RETURNED_TO_SELLER"
+
+
+def _returned_units(order: wire.Order) -> dict[str, int]:
+    returned: dict[str, int] = {}
+    for package in order.packages:
+        status = package.package_status
+        if status is None or status.detailed_status != RETURNED_PACKAGE:
+            continue
+        for item in package.package_items:
+            returned[item.order_item_id] = returned.get(item.order_item_id, 0) + item.quantity
+    return returned
+
+
+def order_line(item: wire.OrderItem, *, cancelled_order: bool, returned: int) -> RemoteOrderLine:
+    price = item.product.price.unit_price if item.product.price else None
+    quantity = item.quantity_ordered
+    cancelled = 0
+    if cancelled_order:
+        cancelled = quantity
+    elif item.cancellation is not None and item.cancellation.cancellation_execution is not None:
+        # A cancelled line of a live order: the units not yet shipped are the cancelled ones.
+        shipped = (item.fulfillment.quantity_fulfilled if item.fulfillment else None) or 0
+        cancelled = max(0, quantity - shipped)
+    return RemoteOrderLine(
+        line_id=item.order_item_id,
+        sku=item.product.seller_sku or item.product.asin or item.order_item_id,
+        quantity=quantity,
+        unit_price=(
+            Money.from_decimal(price.amount, price.currency_code)
+            if price is not None
+            else Money(amount=0)
+        ),
+        quantity_cancelled=cancelled,
+        quantity_returned=min(returned, quantity - cancelled),
+    )
+
+
+def canonical_order_status(order: wire.Order, lines: Sequence[RemoteOrderLine]) -> OrderStatus:
+    raw = order.fulfillment.fulfillment_status if order.fulfillment else "PENDING"
+    status = ORDER_STATUS[raw]
+    if status is OrderStatus.SHIPPED:
+        if (
+            lines
+            and all(
+                line.quantity_returned + line.quantity_cancelled >= line.quantity for line in lines
+            )
+            and any(line.quantity_returned for line in lines)
+        ):
+            return OrderStatus.RETURNED
+        packages = [p.package_status.status for p in order.packages if p.package_status]
+        if packages and all(s == "DELIVERED" for s in packages):
+            return OrderStatus.DELIVERED
+    return status
+
+
+def remote_order(order: wire.Order) -> RemoteOrder:
+    """One searchOrders order as the core's RemoteOrder (prices in paise, lines by SKU)."""
+    raw = order.fulfillment.fulfillment_status if order.fulfillment else "PENDING"
+    cancelled = ORDER_STATUS[raw] is OrderStatus.CANCELLED
+    returned = _returned_units(order)
+    lines = tuple(
+        order_line(i, cancelled_order=cancelled, returned=returned.get(i.order_item_id, 0))
+        for i in order.order_items
+    )
+    return RemoteOrder(
+        order_id=order.order_id,
+        status=raw,
+        canonical_status=canonical_order_status(order, lines),
+        purchased_at=order.created_time,
+        updated_at=order.last_updated_time,
+        currency=lines[0].unit_price.currency if lines else "INR",
+        lines=lines,
     )

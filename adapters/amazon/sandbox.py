@@ -5,7 +5,11 @@
   GET `/listings/2021-08-01/items/{sellerId}` (search).
 - Feeds 2021-06-30: POST `/documents`, POST `/feeds`, GET/DELETE `/feeds/{feedId}`,
   GET `/documents/{id}`; the presigned upload/download URLs are served here too.
-- `/_sandbox/faults` (fault injection) and `/_sandbox/state/{sellerId}` (what it holds).
+- Orders 2026-01-01: GET `/orders/2026-01-01/orders` (searchOrders), query validated against the
+  spec, keyset pages with `nextToken`, and Amazon's two-minute lag (`lastUpdatedBefore` must be
+  at least two minutes old; without it the answer covers up to two minutes ago).
+- `/_sandbox/faults` (fault injection), `/_sandbox/state/{sellerId}` (what it holds) and
+  `/_sandbox/orders/{sellerId}` (place, cancel, return orders on demand; see sandbox_orders).
 
 Request bodies are validated against the official models in shared/specs/amazon; errors come back
 as Amazon's `{"errors": [{"code", "message", "details"}]}`; usage plans are enforced per seller
@@ -17,13 +21,16 @@ schema.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
 import secrets
 import uuid
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -34,6 +41,7 @@ from starlette.responses import JSONResponse, Response
 from adapters.amazon.adapter import AmazonAdapter
 from adapters.amazon.mapping import AMAZON_IN
 from adapters.amazon.product_types import ProductTypeMap, load_product_types
+from odop_sync.adapter_sdk import QueryValidator
 from odop_sync.adapter_sdk.sandbox import (
     SandboxBase,
     SchemaValidator,
@@ -43,8 +51,23 @@ from odop_sync.adapter_sdk.sandbox import (
     fault_response,
     specs_dir,
 )
+from odop_sync.adapter_sdk.sandbox_orders import OrderBook, OrderLife, order_admin_router, stamp
 
 LISTINGS = "/listings/2021-08-01/items"
+ORDERS = "/orders/2026-01-01/orders"
+# "Amazon's order data lags about two minutes": lastUpdatedBefore must be that old.
+ORDER_DATA_LAG = 120.0
+FULFILLMENT_STATUS = {
+    "pending": "PENDING",
+    "unshipped": "UNSHIPPED",
+    "shipped": "SHIPPED",
+    "delivered": "SHIPPED",
+    "returned": "SHIPPED",
+    "cancelled": "CANCELLED",
+}
+# Demo mode: an order every five marketplace-minutes or so per seller (every 30 s at the demo's
+# tenfold time), a tenth of them cancelled within two hours, one in twenty returned later.
+DEMO_ORDER_LIFE = OrderLife(orders_per_minute=0.2)
 FEEDS = "/feeds/2021-06-30"
 MARKETPLACE_CURRENCY = {AMAZON_IN: "INR"}
 SANDBOX_SELLER = "A1ODOPSANDBOX"
@@ -96,6 +119,11 @@ def _issue(code: str, message: str, attribute: str | None, category: str | None)
     return issue
 
 
+def _when(value: str) -> datetime:
+    """A query date-time (validated ISO 8601 with a zone) as an aware datetime."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def _price(attributes: Mapping[str, Any], name: str) -> Decimal | None:
     try:
         offer = attributes["purchasable_offer"][0]
@@ -116,6 +144,7 @@ class AmazonSandbox(SandboxBase):
         feed_processing_seconds: float = 60.0,
         product_types: ProductTypeMap | None = None,
         seed: int | None = None,
+        order_life: OrderLife | None = None,
     ) -> None:
         super().__init__(time_scale=time_scale, seed=seed)
         self.credentials = app_credentials or SandboxApp()
@@ -139,6 +168,11 @@ class AmazonSandbox(SandboxBase):
                 root / "listings-feed-processing-report-schema-v2.json"
             ),
         }
+        orders_spec = json.loads((root / "orders_2026-01-01.json").read_text(encoding="utf-8"))
+        self.query_validators = {
+            "searchOrders": QueryValidator.for_openapi_operation(orders_spec, "searchOrders")
+        }
+        self.orders = OrderBook(self, self.state, self.clock, life=order_life, seed=seed)
         self.app = self._build_app()
 
     # conformance handle ---------------------------------------------------------------------
@@ -243,6 +277,185 @@ class AmazonSandbox(SandboxBase):
                 "; ".join(str(p) for p in problems[:5]),
             )
         return body, None
+
+    # orders (the OrderShop the generator sells from, and searchOrders) ------------------------
+
+    def order_skus(self, seller: str) -> list[str]:
+        return list(self.state.table(seller, "listings"))
+
+    def stock(self, seller: str, sku: str) -> tuple[int, int] | None:
+        row = self.state.table(seller, "listings").get(sku)
+        price = _price(row["attributes"], "our_price") if row else None
+        if row is None or price is None:
+            return None
+        availability = row["attributes"].get("fulfillment_availability") or [{}]
+        return int(availability[0].get("quantity") or 0), int(price * 100)
+
+    def adjust_stock(self, seller: str, sku: str, delta: int) -> None:
+        listings = self.state.table(seller, "listings")
+        row = listings.get(sku)
+        availability = (row or {}).get("attributes", {}).get("fulfillment_availability")
+        if row is None or not availability:
+            return
+        availability[0]["quantity"] = max(0, int(availability[0].get("quantity") or 0) + delta)
+        listings[sku] = row  # packed rows are copies: store it back
+
+    def new_order_id(self, seller: str, number: int) -> str:
+        return f"171-{zlib.crc32(seller.encode()) % 10**7:07d}-{number:07d}"
+
+    def _order(self, seller: str, order: Mapping[str, Any], datasets: set[str]) -> dict[str, Any]:
+        """A book order as searchOrders shows it; optional datasets only when asked for."""
+        status = order["status"]
+        sent = status in ("shipped", "delivered", "returned")
+        items = []
+        for line in order["lines"]:
+            quantity = line["quantity"]
+            item: dict[str, Any] = {
+                "orderItemId": line["id"],
+                "quantityOrdered": quantity,
+                "product": {
+                    "asin": self._asin(seller, line["sku"]),
+                    "sellerSku": line["sku"],
+                    "price": {
+                        "unitPrice": {
+                            "amount": str(Decimal(line["unitPrice"]) / 100),
+                            "currencyCode": "INR",
+                        }
+                    },
+                },
+            }
+            if "FULFILLMENT" in datasets:
+                done = quantity - line["cancelled"] if sent else 0
+                item["fulfillment"] = {
+                    "quantityFulfilled": done,
+                    "quantityUnfulfilled": quantity - line["cancelled"] - done,
+                }
+            if "CANCELLATION" in datasets and line["cancelled"]:
+                item["cancellation"] = {
+                    "cancellationRequest": {"requester": "BUYER", "cancelReason": "Changed mind"},
+                    "cancellationExecution": {
+                        "cancelledBy": "BUYER",
+                        "cancelReason": "Buyer requested cancellation",
+                    },
+                }
+            items.append(item)
+        body: dict[str, Any] = {
+            "orderId": order["id"],
+            "createdTime": order["created"],
+            "lastUpdatedTime": order["updated"],
+            "salesChannel": {
+                "channelName": "AMAZON",
+                "marketplaceId": AMAZON_IN,
+                "marketplaceName": "Amazon.in",
+            },
+            "orderItems": items,
+        }
+        if "FULFILLMENT" in datasets:
+            body["fulfillment"] = {
+                "fulfillmentStatus": FULFILLMENT_STATUS[status],
+                "fulfilledBy": "MERCHANT",
+                "fulfillmentServiceLevel": "STANDARD",
+            }
+        if "PACKAGES" in datasets and sent:
+            status_words = {
+                "shipped": {"status": "IN_TRANSIT", "detailedStatus": "PICKED_UP"},
+                "delivered": {"status": "DELIVERED", "detailedStatus": "DELIVERED"},
+                "returned": {"status": "DELIVERED", "detailedStatus": "RETURNED_TO_SELLER"},
+            }[status]
+            body["packages"] = [
+                {
+                    "packageReferenceId": "1",
+                    "packageStatus": status_words,
+                    "carrier": "ATS",
+                    "packageItems": [
+                        {"orderItemId": line["id"], "quantity": line["quantity"]}
+                        for line in order["lines"]
+                    ],
+                }
+            ]
+        return body
+
+    def _search_orders(self, seller: str, request: Request) -> Response:
+        values, problems = self.query_validators["searchOrders"].parse(
+            request.query_params.multi_items()
+        )
+        if problems:
+            return _errors(
+                400,
+                "InvalidInput",
+                "Request has missing or invalid parameters and cannot be parsed.",
+                "; ".join(str(p) for p in problems[:5]),
+            )
+        by_update = "lastUpdatedAfter" in values
+        if by_update == ("createdAfter" in values):
+            return _errors(
+                400, "InvalidInput", "Exactly one of createdAfter and lastUpdatedAfter is required."
+            )
+        mixed = "createdBefore" if by_update else "lastUpdatedBefore"
+        if mixed in values:
+            return _errors(
+                400, "InvalidInput", "createdBefore and lastUpdatedBefore cannot be combined."
+            )
+        after = _when(values["lastUpdatedAfter" if by_update else "createdAfter"])
+        latest = self.clock.utcnow() - timedelta(seconds=ORDER_DATA_LAG)
+        given = values.get("lastUpdatedBefore" if by_update else "createdBefore")
+        before = _when(given) if given else latest
+        if before > latest:
+            return _errors(
+                400,
+                "InvalidInput",
+                f"{'lastUpdatedBefore' if by_update else 'createdBefore'} must be at least two "
+                "minutes before the time of the request.",
+            )
+        if given and before < after:
+            return _errors(400, "InvalidInput", "The end of the range is before its start.")
+        size = values.get("maxResultsPerPage", 100)
+        if not 1 <= size <= 100:
+            return _errors(400, "InvalidInput", "maxResultsPerPage must be between 1 and 100.")
+        window = [stamp(after), stamp(before)]
+        key: tuple[str, str] | None = None
+        if "paginationToken" in values:
+            try:
+                token = json.loads(base64.urlsafe_b64decode(values["paginationToken"]))
+                if token["w"] != window or token["c"] != (not by_update):
+                    raise ValueError("another search")
+                key = (str(token["k"][0]), str(token["k"][1]))
+            except (ValueError, KeyError, TypeError, IndexError):
+                return _errors(
+                    400, "InvalidInput", "paginationToken does not belong to this search."
+                )
+        marketplaces = values.get("marketplaceIds")
+        statuses = set(values.get("fulfillmentStatuses", ()))
+        fulfilled_by = set(values.get("fulfilledBy", ()))
+
+        def keep(order: Mapping[str, Any]) -> bool:
+            if not by_update and not window[0] <= order["created"] <= window[1]:
+                return False
+            if statuses and FULFILLMENT_STATUS[order["status"]] not in statuses:
+                return False
+            return not fulfilled_by or "MERCHANT" in fulfilled_by
+
+        if marketplaces is not None and AMAZON_IN not in marketplaces:
+            page: list[dict[str, Any]] = []
+            following = None
+        else:
+            page, following = self.orders.changed(
+                seller,
+                after=window[0] if by_update else "",
+                before=window[1] if by_update else None,
+                key=key,
+                limit=size,
+                keep=keep,
+            )
+        datasets = set(values.get("includedData", ()))
+        body: dict[str, Any] = {"orders": [self._order(seller, o, datasets) for o in page]}
+        if following is not None:
+            token_body = {"w": window, "c": not by_update, "k": list(following)}
+            body["pagination"] = {
+                "nextToken": base64.urlsafe_b64encode(json.dumps(token_body).encode()).decode()
+            }
+        body["lastUpdatedBefore" if by_update else "createdBefore"] = window[1]
+        return self._ok(body, "searchOrders")
 
     # listings logic (shared by the item API and feeds) ---------------------------------------
 
@@ -608,6 +821,7 @@ class AmazonSandbox(SandboxBase):
         app = FastAPI(title="Amazon SP-API sandbox (odop-sync)", docs_url=None, redoc_url=None)
         app.state.sandbox = self
         app.include_router(fault_admin_router(self.faults))
+        app.include_router(order_admin_router(self.orders))
         sandbox = self
 
         @app.post("/auth/o2/token")
@@ -865,6 +1079,13 @@ class AmazonSandbox(SandboxBase):
                 body["compressionAlgorithm"] = doc["compression"]
             return sandbox._ok(body, "getFeedDocument")
 
+        @app.get(ORDERS)
+        async def search_orders(request: Request) -> Response:
+            seller, refused = await sandbox._enter(request, "searchOrders")
+            if refused is not None:
+                return refused
+            return sandbox._search_orders(seller, request)
+
         @app.get("/_sandbox/state/{seller_id}")
         async def state(seller_id: str) -> Response:
             listings = sandbox.state.table(seller_id, "listings")
@@ -893,6 +1114,7 @@ class AmazonSandbox(SandboxBase):
                         op: n for (s, op), n in sandbox.state.calls.items() if s in ("", seller_id)
                     },
                     "throttled": dict(sandbox.guard.throttled),
+                    "orders": sandbox.orders.public(seller_id),
                 }
             )
 
@@ -900,7 +1122,10 @@ class AmazonSandbox(SandboxBase):
 
 
 def create_sandbox_app(time_scale: float = 1.0, **options: Any) -> FastAPI:
-    """The ASGI app; `app.state.sandbox` is the AmazonSandbox behind it (faults, clock, state)."""
+    """The ASGI app; `app.state.sandbox` is the AmazonSandbox behind it (faults, clock, state).
+    Served on its own or in demo mode it generates orders slowly (DEMO_ORDER_LIFE) unless
+    `order_life` says otherwise."""
+    options.setdefault("order_life", DEMO_ORDER_LIFE)
     return AmazonSandbox(time_scale=time_scale, **options).app
 
 

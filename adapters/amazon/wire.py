@@ -235,3 +235,107 @@ class ProcessingReport(Wire):
     issues: list[ReportIssue] = Field(default_factory=list)
     summary: ReportSummary
     items: list[dict[str, Any]] = Field(default_factory=list)
+
+
+# orders (Orders API 2026-01-01, searchOrders) --------------------------------------------------
+
+ORDERS_API_VERSION = "2026-01-01"
+# The datasets pull_orders needs besides the order itself (searchOrders `includedData`).
+ORDER_DATASETS = ("FULFILLMENT", "PACKAGES", "CANCELLATION")
+
+FulfillmentStatus = Literal[
+    "PENDING_AVAILABILITY",
+    "PENDING",
+    "UNSHIPPED",
+    "PARTIALLY_SHIPPED",
+    "SHIPPED",
+    "CANCELLED",
+    "UNFULFILLABLE",
+]
+
+
+class OrderMoney(Wire):
+    amount: str  # Decimal as a string
+    currency_code: str
+
+
+class ItemPrice(Wire):
+    unit_price: OrderMoney | None = None
+
+
+class ItemProduct(Wire):
+    asin: str | None = None
+    title: str | None = None
+    seller_sku: str | None = None
+    price: ItemPrice | None = None
+
+
+class ItemCancellationExecution(Wire):
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
+
+
+class ItemCancellation(Wire):
+    cancellation_request: dict[str, Any] | None = None
+    cancellation_execution: ItemCancellationExecution | None = None
+
+
+class ItemFulfillment(Wire):
+    quantity_fulfilled: int | None = None
+    quantity_unfulfilled: int | None = None
+
+
+class OrderItem(Wire):
+    order_item_id: str
+    quantity_ordered: int
+    product: ItemProduct = Field(default_factory=ItemProduct)
+    cancellation: ItemCancellation | None = None
+    fulfillment: ItemFulfillment | None = None
+
+
+class SalesChannel(Wire):
+    channel_name: str
+    marketplace_id: str | None = None
+    marketplace_name: str | None = None
+
+
+class OrderFulfillment(Wire):
+    fulfillment_status: FulfillmentStatus
+    fulfilled_by: str | None = None
+
+
+class PackageStatus(Wire):
+    status: str
+    detailed_status: str | None = None
+
+
+class PackageItem(Wire):
+    order_item_id: str
+    quantity: int
+
+
+class OrderPackage(Wire):
+    package_reference_id: str
+    package_status: PackageStatus | None = None
+    package_items: list[PackageItem] = Field(default_factory=list)
+
+
+class Order(Wire):
+    order_id: str
+    created_time: datetime
+    last_updated_time: datetime
+    sales_channel: SalesChannel
+    fulfillment: OrderFulfillment | None = None
+    order_items: list[OrderItem] = Field(default_factory=list)
+    packages: list[OrderPackage] = Field(default_factory=list)
+
+
+class OrdersPagination(Wire):
+    next_token: str | None = None
+
+
+class SearchOrdersResponse(Wire):
+    orders: list[Order]
+    pagination: OrdersPagination | None = None
+    last_updated_before: datetime | None = None
+    created_before: datetime | None = None

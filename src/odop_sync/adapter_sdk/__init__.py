@@ -1,12 +1,14 @@
 """The only part of odop_sync that adapters import: base class, DTOs, errors, capabilities, rate
-limiter, HTTP client factory with `send`/`classify_response`, and OAuth 2.0 token auth. The
-sandbox toolkit lives in `odop_sync.adapter_sdk.sandbox`, the conformance suite in
-`odop_sync.adapter_sdk.testing` (it needs pytest), discovery in `odop_sync.adapter_sdk.registry`."""
+limiter, HTTP client factory with `send`/`classify_response`, OAuth 2.0 token auth and the
+order-pull cursor. The sandbox toolkit lives in `odop_sync.adapter_sdk.sandbox` (orders in
+`odop_sync.adapter_sdk.sandbox_orders`), the conformance suite in `odop_sync.adapter_sdk.testing`
+(it needs pytest), discovery in `odop_sync.adapter_sdk.registry`."""
 
 from odop_sync.adapter_sdk._auth import OAuth2TokenAuth
 from odop_sync.adapter_sdk._base import Adapter, OperationLimit
 from odop_sync.adapter_sdk._capabilities import Capability
 from odop_sync.adapter_sdk._clock import Clock, SystemClock
+from odop_sync.adapter_sdk._cursor import DEFAULT_ORDER_LOOKBACK, PullCursor
 from odop_sync.adapter_sdk._dtos import (
     NEEDS_CATALOG_MAPPING,
     ItemIssue,
@@ -41,7 +43,7 @@ from odop_sync.adapter_sdk._errors import (
     RetryableAdapterError,
 )
 from odop_sync.adapter_sdk._ratelimit import BucketState, RateLimiter, parse_retry_after
-from odop_sync.adapter_sdk._schema import SchemaError, SchemaValidator
+from odop_sync.adapter_sdk._schema import QueryValidator, SchemaError, SchemaValidator
 from odop_sync.adapter_sdk.http import classify_response, create_http_client, safe_url, send
 from odop_sync.adapter_sdk.registry import (
     ENTRY_POINT_GROUP,
@@ -51,6 +53,7 @@ from odop_sync.adapter_sdk.registry import (
 )
 
 __all__ = [
+    "DEFAULT_ORDER_LOOKBACK",
     "ENTRY_POINT_GROUP",
     "NEEDS_CATALOG_MAPPING",
     "Adapter",
@@ -76,6 +79,8 @@ __all__ = [
     "PackageDimensions",
     "PayloadRejectedError",
     "PermanentAdapterError",
+    "PullCursor",
+    "QueryValidator",
     "RateLimitedError",
     "RateLimiter",
     "RemoteListingState",

@@ -3,19 +3,21 @@
 Uses the `jsonschema` package when it is installed; otherwise a compact validator for the subset
 the marketplace specs use ($ref, type, required, properties, additionalProperties, items, enum,
 const, min/maxItems, min/maxLength, min/maxProperties, minimum/maximum, pattern, oneOf, anyOf,
-allOf, not, boolean schemas). Callers see the same `SchemaError` list either way."""
+allOf, not, boolean schemas). Callers see the same `SchemaError` list either way. `QueryValidator`
+checks an operation's query parameters the same way."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SchemaError", "SchemaValidator"]
+__all__ = ["QueryValidator", "SchemaError", "SchemaValidator"]
 
 Schema = Mapping[str, Any] | bool
 
@@ -229,3 +231,85 @@ class SchemaValidator:
 
     def is_valid(self, instance: Any) -> bool:
         return not self.errors(instance)
+
+
+def _parameter_schema(param: Mapping[str, Any]) -> Mapping[str, Any]:
+    if "schema" in param:  # OpenAPI 3
+        return param["schema"]  # type: ignore[no-any-return]
+    keys = ("type", "items", "enum", "format", "minItems", "maxItems", "minimum", "maximum")
+    return {k: param[k] for k in (*keys, "pattern", "minLength", "maxLength") if k in param}
+
+
+def _scalar(schema: Mapping[str, Any], raw: str) -> Any:
+    kind = schema.get("type")
+    if kind == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("must be an integer") from None
+    if kind == "number":
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError("must be a number") from None
+    if kind == "boolean":
+        if raw not in ("true", "false"):
+            raise ValueError("must be true or false")
+        return raw == "true"
+    if schema.get("format") == "date-time":
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("must be an ISO 8601 date-time") from None
+        if parsed.tzinfo is None:
+            raise ValueError("must be an ISO 8601 date-time with a time zone")
+    return raw
+
+
+class QueryValidator:
+    """The query parameters of one operation, checked against its Swagger 2.0 / OpenAPI 3
+    parameter list: each value parsed as its type says (arrays comma-separated or repeated),
+    date-times ISO 8601 with a zone, required ones present, and none the operation lacks."""
+
+    def __init__(self, parameters: Sequence[Mapping[str, Any]], root: Mapping[str, Any]) -> None:
+        query = [p for p in parameters if p.get("in") == "query"]
+        self.parameters = {p["name"]: _parameter_schema(p) for p in query}
+        self._validator = SchemaValidator(
+            {
+                "type": "object",
+                "properties": dict(self.parameters),
+                "required": [p["name"] for p in query if p.get("required")],
+                "additionalProperties": False,
+            },
+            root=root,
+        )
+
+    @classmethod
+    def for_openapi_operation(cls, spec: Mapping[str, Any], operation_id: str) -> QueryValidator:
+        for item in spec.get("paths", {}).values():
+            for op in item.values():
+                if isinstance(op, Mapping) and op.get("operationId") == operation_id:
+                    return cls([*item.get("parameters", ()), *op.get("parameters", ())], spec)
+        raise KeyError(f"no operation {operation_id!r} in the document")
+
+    def parse(self, query: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], list[SchemaError]]:
+        """The parameters as typed values, and what is wrong with them (empty: valid)."""
+        given: dict[str, list[str]] = {}
+        for name, value in query:
+            given.setdefault(name, []).append(value)
+        values: dict[str, Any] = {}
+        problems: list[SchemaError] = []
+        for name, raws in given.items():
+            schema = self.parameters.get(name, {})
+            try:
+                if schema.get("type") == "array":
+                    items = schema.get("items", {})
+                    values[name] = [_scalar(items, v) for raw in raws for v in raw.split(",")]
+                elif len(raws) > 1:
+                    raise ValueError("is given more than once")
+                else:
+                    values[name] = _scalar(schema, raws[0])
+            except ValueError as exc:
+                problems.append(SchemaError(f"/{name}", str(exc)))
+        problems += self._validator.errors(values)
+        return values, problems
