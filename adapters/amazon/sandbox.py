@@ -45,6 +45,7 @@ from odop_sync.adapter_sdk import QueryValidator
 from odop_sync.adapter_sdk.sandbox import (
     SandboxBase,
     SchemaValidator,
+    StateStore,
     Throttle,
     TokenBucketGuard,
     fault_admin_router,
@@ -124,6 +125,12 @@ def _when(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _document_bytes(doc: Mapping[str, Any]) -> bytes:
+    """A stored document's content as it was uploaded (uploads are held compressed)."""
+    content: bytes = doc["content"] or b""
+    return zlib.decompress(content) if doc.get("packed") else content
+
+
 def _price(attributes: Mapping[str, Any], name: str) -> Decimal | None:
     try:
         offer = attributes["purchasable_offer"][0]
@@ -147,6 +154,8 @@ class AmazonSandbox(SandboxBase):
         order_life: OrderLife | None = None,
     ) -> None:
         super().__init__(time_scale=time_scale, seed=seed)
+        # Listings are kept packed: 20,000 of them as Python objects would be ~180 MB.
+        self.state = StateStore(packed=("listings",))
         self.credentials = app_credentials or SandboxApp()
         self.token_ttl = token_ttl
         self.feed_queue_seconds = feed_queue_seconds
@@ -712,7 +721,7 @@ class AmazonSandbox(SandboxBase):
         messages: list[dict[str, Any]] = []
         fatal = False
         try:
-            content = json.loads(source["content"] or b"")
+            content = json.loads(_document_bytes(source))
             problems = self.validators["feed"].errors(content)
         except (json.JSONDecodeError, UnicodeDecodeError):
             content, problems = {}, []
@@ -992,7 +1001,9 @@ class AmazonSandbox(SandboxBase):
                     403,
                     media_type="application/xml",
                 )
-            doc["content"] = await request.body()
+            # Held compressed (a 20,000-message feed is ~40 MB of JSON), served back as sent.
+            doc["content"] = zlib.compress(await request.body(), 1)
+            doc["packed"] = True
             return Response(status_code=200)
 
         @app.get("/_sandbox/documents/{seller}/{doc_id}")
@@ -1003,7 +1014,7 @@ class AmazonSandbox(SandboxBase):
                 return Response(
                     "<Error><Code>AccessDenied</Code></Error>", 403, media_type="application/xml"
                 )
-            return Response(doc["content"] or b"", media_type=doc["contentType"])
+            return Response(_document_bytes(doc), media_type=doc["contentType"])
 
         @app.post(FEEDS + "/feeds")
         async def create_feed(request: Request) -> Response:
