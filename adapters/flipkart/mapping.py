@@ -2,7 +2,8 @@
 
 ListingPayload → CreateListingRequest / UpdateListingRequest; OfferUpdate → UpdatePriceRequest
 and UpdateInventoryRequest; Flipkart's per-SKU ListingChangeResponse → ItemResult with issues in
-plain words; MarketplaceListingDetail → RemoteListingState.
+plain words; MarketplaceListingDetail → RemoteListingState; Shipment V3 search results →
+RemoteOrder (one per order id, its order items as lines).
 
 Decisions the documents leave to us, made here once:
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -40,7 +42,10 @@ from odop_sync.adapter_sdk import (
     ListingPayload,
     Money,
     OfferUpdate,
+    OrderStatus,
     RemoteListingState,
+    RemoteOrder,
+    RemoteOrderLine,
     Severity,
 )
 
@@ -384,3 +389,91 @@ def remote_state(sku: str, detail: wire.ListingDetail, location_id: str) -> Remo
         price=Money(amount=detail.price.selling_price * 100, currency=detail.price.currency),
         quantity=at_location.inventory if at_location else None,
     )
+
+
+# orders ----------------------------------------------------------------------------------------
+
+# An order item's state → the core's state. Flipkart has no "pending": an order reaches the
+# seller APPROVED. A return requested is not back yet: the units stay sold until RETURNED.
+ITEM_STATUS: Mapping[str, OrderStatus] = {
+    "APPROVED": OrderStatus.UNSHIPPED,
+    "PACKING_IN_PROGRESS": OrderStatus.UNSHIPPED,
+    "FORM_FAILED": OrderStatus.UNSHIPPED,
+    "PACKED": OrderStatus.UNSHIPPED,
+    "READY_TO_DISPATCH": OrderStatus.UNSHIPPED,
+    "PICKUP_COMPLETE": OrderStatus.SHIPPED,
+    "SHIPPED": OrderStatus.SHIPPED,
+    "DELIVERED": OrderStatus.DELIVERED,
+    "COMPLETED": OrderStatus.DELIVERED,
+    "RETURN_REQUESTED": OrderStatus.DELIVERED,
+    "RETURNED": OrderStatus.RETURNED,
+    "CANCELLED": OrderStatus.CANCELLED,
+}
+_PROGRESS = (OrderStatus.UNSHIPPED, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
+def order_line(item: wire.ShipmentOrderItem) -> RemoteOrderLine:
+    """One order item as a line. `sellingPrice` is what the buyer pays for the item's units
+    together (rupees, shipping apart), so the unit price is that over the quantity."""
+    quantity = item.quantity
+    selling = item.price_components.selling_price if item.price_components else None
+    unit = (
+        Money.from_decimal(selling / quantity)
+        if selling is not None and quantity
+        else Money(amount=0)
+    )
+    status = ITEM_STATUS[item.status]
+    return RemoteOrderLine(
+        line_id=item.order_item_id,
+        sku=item.sku or item.fsn or item.order_item_id,
+        quantity=quantity,
+        unit_price=unit,
+        quantity_cancelled=quantity if status is OrderStatus.CANCELLED else 0,
+        quantity_returned=quantity if status is OrderStatus.RETURNED else 0,
+    )
+
+
+def order_status(statuses: Iterable[OrderStatus]) -> OrderStatus:
+    """An order's state from its items': cancelled or returned when every item is (returned
+    when any is), else the least advanced of the live items."""
+    found = set(statuses)
+    live = [s for s in _PROGRESS if s in found]
+    if live:
+        return live[0]
+    return OrderStatus.RETURNED if OrderStatus.RETURNED in found else OrderStatus.CANCELLED
+
+
+def remote_orders(shipments: Iterable[wire.ShipmentDetail]) -> list[RemoteOrder]:
+    """Shipments → orders, in first-seen order. A shipment holds items of one order only, but
+    an order may span shipments: those met on the same page are merged; lines carry Flipkart's
+    order item ids, so parts met on different pages add up by line in the core."""
+    items: dict[str, list[wire.ShipmentOrderItem]] = {}
+    updated: dict[str, datetime] = {}
+    for shipment in shipments:
+        for item in shipment.order_items:
+            items.setdefault(item.order_id, []).append(item)
+            if shipment.updated_at is not None:
+                seen = updated.get(item.order_id)
+                updated[item.order_id] = (
+                    max(seen, shipment.updated_at) if seen else shipment.updated_at
+                )
+    orders = []
+    for order_id, group in items.items():
+        lines = tuple(order_line(i) for i in group)
+        statuses = [ITEM_STATUS[i.status] for i in group]
+        dates = [i.order_date for i in group if i.order_date is not None]
+        changed = updated.get(order_id)
+        purchased = min(dates) if dates else changed
+        if purchased is None:
+            continue  # neither an order date nor a change date: nothing to place it in time
+        orders.append(
+            RemoteOrder(
+                order_id=order_id,
+                status=",".join(sorted({i.status for i in group})),
+                canonical_status=order_status(statuses),
+                purchased_at=purchased,
+                updated_at=changed,
+                lines=lines,
+            )
+        )
+    return orders

@@ -6,7 +6,11 @@ real paths:
 - Listings V3: `POST /sellers/listings/v3` (createListings), `POST .../update` (updateListings),
   `POST .../update/price`, `POST .../update/inventory`, `GET .../{skuIds}` (getListings, comma-
   separated) and `POST .../search` (listingSearch, 500 a page).
-- `/_sandbox/faults` (fault injection) and `/_sandbox/state/{sellerId}` (what it holds).
+- Shipment V3 search: `POST /sellers/v3/shipments/filter` (body validated against the spec; the
+  states must belong to the filter type) and `GET /sellers/v3/shipments/filter?next_token=` on
+  the `nextPageUrl` it hands out while `hasMore`; pages follow modification order, 20 at most.
+- `/_sandbox/faults` (fault injection), `/_sandbox/state/{sellerId}` (what it holds) and
+  `/_sandbox/orders/{sellerId}` (place, cancel, return orders on demand; see sandbox_orders).
 
 Bodies are validated against the rebuilt OpenAPI file in shared/specs/flipkart; a request that
 breaks it, or carries more than 10 SKUs (docs: faq), gets 400. Each SKU of a valid write is judged
@@ -35,9 +39,12 @@ import json
 import math
 import re
 import secrets
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +55,7 @@ from adapters.flipkart import wire
 from adapters.flipkart.adapter import FlipkartAdapter
 from adapters.flipkart.auth import TOKEN_OPERATION
 from adapters.flipkart.mapping import FSN_RE
+from odop_sync.adapter_sdk import QueryValidator
 from odop_sync.adapter_sdk.sandbox import (
     SandboxBase,
     SchemaValidator,
@@ -57,6 +65,7 @@ from odop_sync.adapter_sdk.sandbox import (
     fault_response,
     specs_dir,
 )
+from odop_sync.adapter_sdk.sandbox_orders import OrderBook, OrderLife, order_admin_router, stamp
 
 SANDBOX_SELLER = "fk-odop-sandbox"
 SANDBOX_LOCATION = "LOCODOPSANDBOX01"
@@ -73,6 +82,19 @@ WRITES = {
 # Five times what the adapter allows itself: the adapter's own pacing meets no 429 by default.
 DEFAULT_RATE = 5.0
 DEFAULT_BURST = 25.0
+SHIPMENTS_PAGE = 20
+ITEM_STATE = {
+    "pending": "APPROVED",
+    "unshipped": "APPROVED",
+    "shipped": "SHIPPED",
+    "delivered": "DELIVERED",
+    "returned": "RETURNED",
+    "cancelled": "CANCELLED",
+}
+STATE_TYPE = {state: kind for kind, states in wire.FILTER_STATES.items() for state in states}
+# Demo mode: an order every five marketplace-minutes or so per seller (every 30 s at the demo's
+# tenfold time), a tenth of them cancelled within two hours, one in twenty returned later.
+DEMO_ORDER_LIFE = OrderLife(orders_per_minute=0.2)
 STATUS_TEXT = {
     400: "Bad Request",
     401: "Unauthorised",
@@ -148,6 +170,7 @@ class FlipkartSandbox(SandboxBase):
         rate_limits: Mapping[str, tuple[float, float]] | None = None,
         catalog: Iterable[str] | None = None,
         seed: int | None = None,
+        order_life: OrderLife | None = None,
     ) -> None:
         super().__init__(time_scale=time_scale, seed=seed)
         self.credentials = app_credentials or SandboxApp()
@@ -161,8 +184,13 @@ class FlipkartSandbox(SandboxBase):
         self.guard = TokenBucketGuard(plans, self.clock, throttled_response=self._throttled)
         spec = json.loads(((specs or specs_dir()) / "flipkart" / SPEC_FILE).read_text("utf-8"))
         self.validators = {
-            op: SchemaValidator.for_openapi_body(spec, op) for op in [*WRITES, "listingSearch"]
+            op: SchemaValidator.for_openapi_body(spec, op)
+            for op in [*WRITES, "listingSearch", "searchPreDispatchShipmentPost"]
         }
+        self.next_page_query = QueryValidator.for_openapi_operation(
+            spec, "searchPreDispatchShipmentGet"
+        )
+        self.orders = OrderBook(self, self.state, self.clock, life=order_life, seed=seed)
         self.app = self._build_app()
 
     # conformance handle ---------------------------------------------------------------------
@@ -320,6 +348,127 @@ class FlipkartSandbox(SandboxBase):
         )  # fmt: skip
         return {k: row[k] for k in keys if k in row} | {"archived_status": "NONE"}
 
+    # orders (the OrderShop the generator sells from, and the shipment search) ----------------
+
+    def order_skus(self, seller: str) -> list[str]:
+        return list(self.state.table(seller, "listings"))
+
+    def stock(self, seller: str, sku: str) -> tuple[int, int] | None:
+        row = self.state.table(seller, "listings").get(sku)
+        selling = _rupees(((row or {}).get("price") or {}).get("selling_price"))
+        if row is None or selling is None:
+            return None
+        locations = row.get("locations") or [{}]
+        return int(locations[0].get("inventory") or 0), selling * 100
+
+    def adjust_stock(self, seller: str, sku: str, delta: int) -> None:
+        listings = self.state.table(seller, "listings")
+        row = listings.get(sku)
+        if row is None or not row.get("locations"):
+            return
+        location = row["locations"][0]
+        location["inventory"] = max(0, int(location.get("inventory") or 0) + delta)
+        listings[sku] = row
+
+    def new_order_id(self, seller: str, number: int) -> str:
+        return f"OD{zlib.crc32(seller.encode()) % 10**6:06d}{number:012d}"
+
+    def _shipment(self, seller: str, order: Mapping[str, Any]) -> dict[str, Any]:
+        """A book order as one shipment of the shipment search."""
+        listings = self.state.table(seller, "listings")
+        state = ITEM_STATE[order["status"]]
+        created = datetime.fromisoformat(order["created"])
+        items = []
+        for line in order["lines"]:
+            row = listings.get(line["sku"]) or {}
+            total = Decimal(line["unitPrice"] * line["quantity"]) / 100
+            amount = int(total) if total == total.to_integral_value() else float(total)
+            item: dict[str, Any] = {
+                "orderItemId": line["id"],
+                "orderId": order["id"],
+                "cancellationGroupId": f"grp{line['id']}",
+                "orderDate": order["created"],
+                "paymentType": "PREPAID",
+                "status": state,
+                "quantity": line["quantity"],
+                "fsn": row.get("product_id"),
+                "sku": line["sku"],
+                "listingId": row.get("listing_id"),
+                "hsn": (row.get("tax") or {}).get("hsn"),
+                "priceComponents": {
+                    "sellingPrice": amount,
+                    "totalPrice": amount,
+                    "shippingCharge": 0,
+                    "customerPrice": amount,
+                    "flipkartDiscount": 0,
+                },
+                "serviceProfile": "NON_FBF",
+                "is_replacement": False,
+            }
+            if state == "CANCELLED":
+                item["cancellationDate"] = order["updated"]
+                item["cancellationReason"] = "Buyer cancelled"
+            items.append({k: v for k, v in item.items() if v is not None})
+        return {
+            "shipmentId": f"SHP{order['id'][2:]}",
+            "dispatchByDate": stamp(created + timedelta(days=2)),
+            "dispatchAfterDate": order["created"],
+            "updatedAt": order["updated"],
+            "locationId": self.credentials.locations[0],
+            "hold": False,
+            "mps": False,
+            "packagingPolicy": "DEFAULT",
+            "subShipments": [],
+            "orderItems": items,
+            "forms": [],
+            "shipmentType": "NORMAL",
+        }
+
+    def _search_shipments(
+        self, seller: str, query: Mapping[str, Any], key: tuple[str, str] | None
+    ) -> Response:
+        """One page of the search `query` (a validated request body) after `key`."""
+        wanted = query["filter"]
+        kind = wanted["type"]
+        states = set(wanted.get("states") or wire.FILTER_STATES[kind])
+        strays = sorted(states - set(wire.FILTER_STATES[kind]))
+        if strays:
+            return _errors(400, f"States {', '.join(strays)} are not {kind} states")
+        try:
+            modified = _range(wanted.get("modifiedDate"))
+            ordered = _range(wanted.get("orderDate"))
+        except ValueError:
+            return _errors(400, "Dates must be ISO 8601 date-times with a time zone")
+        size = (query.get("pagination") or {}).get("pageSize") or SHIPMENTS_PAGE
+        if size < 1:
+            return _errors(400, "pageSize must be at least 1")
+        skus = set(wanted.get("sku") or ())
+
+        def keep(order: Mapping[str, Any]) -> bool:
+            if ITEM_STATE[order["status"]] not in states:
+                return False
+            if skus and not skus & {line["sku"] for line in order["lines"]}:
+                return False
+            return bool(ordered[0] <= order["created"] <= ordered[1])
+
+        page, following = self.orders.changed(
+            seller,
+            after=modified[0],
+            before=modified[1] if modified[1] != _END else None,
+            key=key,
+            limit=min(size, SHIPMENTS_PAGE),
+            keep=keep,
+        )
+        body: dict[str, Any] = {
+            "hasMore": following is not None,
+            "shipments": [self._shipment(seller, order) for order in page],
+        }
+        if following is not None:
+            token = {"q": query, "k": list(following)}
+            encoded = base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
+            body["nextPageUrl"] = f"{wire.SHIPMENTS_FILTER}?next_token={encoded}"
+        return JSONResponse(body)
+
     # app ------------------------------------------------------------------------------------
 
     def _build_app(self) -> FastAPI:
@@ -328,6 +477,7 @@ class FlipkartSandbox(SandboxBase):
         )
         app.state.sandbox = self
         app.include_router(fault_admin_router(self.faults))
+        app.include_router(order_admin_router(self.orders))
         sandbox = self
 
         @app.get(wire.TOKEN_PATH)
@@ -443,6 +593,33 @@ class FlipkartSandbox(SandboxBase):
                     answer["unavailable"].append(sku)
             return JSONResponse(answer)
 
+        @app.post(wire.SHIPMENTS_FILTER)
+        async def search_shipments(request: Request) -> Response:
+            seller, refused = await sandbox._enter(request, "searchPreDispatchShipmentPost")
+            if refused is not None:
+                return refused
+            body, invalid = await sandbox._json_body(request, "searchPreDispatchShipmentPost")
+            if invalid is not None:
+                return invalid
+            if not isinstance(body.get("filter"), dict):
+                return _errors(400, "filter is required")
+            return sandbox._search_shipments(seller, body, None)
+
+        @app.get(wire.SHIPMENTS_FILTER)
+        async def next_shipments(request: Request) -> Response:
+            seller, refused = await sandbox._enter(request, "searchPreDispatchShipmentGet")
+            if refused is not None:
+                return refused
+            values, problems = sandbox.next_page_query.parse(request.query_params.multi_items())
+            if problems or "next_token" not in values:
+                return _errors(400, "next_token is required and nothing else")
+            try:
+                token = json.loads(base64.urlsafe_b64decode(values["next_token"]))
+                query, key = token["q"], (str(token["k"][0]), str(token["k"][1]))
+            except (ValueError, KeyError, TypeError, IndexError):
+                return _errors(400, "next_token is not one this API handed out")
+            return sandbox._search_shipments(seller, query, key)
+
         @app.get("/_sandbox/state/{seller_id}")
         async def state(seller_id: str) -> Response:
             listings = sandbox.state.table(seller_id, "listings")
@@ -453,10 +630,29 @@ class FlipkartSandbox(SandboxBase):
                     "calls": {op: n for (_, op), n in sandbox.state.calls.items()},
                     "batchSizes": dict(sandbox.batch_sizes),
                     "throttled": dict(sandbox.guard.throttled),
+                    "orders": sandbox.orders.public(seller_id),
                 }
             )
 
         return app
+
+
+_START, _END = "0000", "9999"
+
+
+def _range(dates: Mapping[str, Any] | None) -> tuple[str, str]:
+    """A DateFilter as (from, to) stamps comparable with the order book's; open ends open."""
+    bounds = []
+    for name, open_end in (("from", _START), ("to", _END)):
+        value = (dates or {}).get(name)
+        if value is None:
+            bounds.append(open_end)
+            continue
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise ValueError("no time zone")
+        bounds.append(stamp(moment))
+    return bounds[0], bounds[1]
 
 
 def _public(sku: str, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -481,7 +677,10 @@ def _public(sku: str, row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def create_sandbox_app(time_scale: float = 1.0, **options: Any) -> FastAPI:
-    """The ASGI app; `app.state.sandbox` is the FlipkartSandbox behind it (faults, clock, state)."""
+    """The ASGI app; `app.state.sandbox` is the FlipkartSandbox behind it (faults, clock, state).
+    Served on its own or in demo mode it generates orders slowly (DEMO_ORDER_LIFE) unless
+    `order_life` says otherwise."""
+    options.setdefault("order_life", DEMO_ORDER_LIFE)
     return FlipkartSandbox(time_scale=time_scale, **options).app
 
 

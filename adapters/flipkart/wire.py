@@ -1,6 +1,7 @@
 """Flipkart Marketplace Seller API v3 JSON as it travels (Listings V3 and the OAuth token), field
 for field from shared/specs/flipkart (the OpenAPI file rebuilt from Flipkart's docs site, and the
-text of its pages). Names are snake_case on the wire already.
+text of its pages). Listing names are snake_case on the wire already; Shipment V3 (orders) is
+camelCase.
 
 Listings V3 write calls take an object keyed by SKU (at most 10 per call, per the FAQ) and answer
 HTTP 200 with an object keyed by SKU whose `status` is SUCCESS, WARNING or FAILURE: a failed SKU
@@ -10,9 +11,12 @@ kilograms.
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 API_VERSION = "v3"
 LISTINGS = "/sellers/listings/v3"
@@ -210,3 +214,110 @@ class SearchResponse(Wire):
 
     def items(self) -> list[BulkListing]:
         return self.listings if isinstance(self.listings, list) else [self.listings]
+
+
+# orders: Shipment V3 search (POST/GET /sellers/v3/shipments/filter) ---------------------------
+
+SHIPMENTS_FILTER = "/sellers/v3/shipments/filter"
+
+
+class CamelWire(Wire):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+ShipmentFilterType = Literal["preDispatch", "postDispatch", "cancelled"]
+ShipmentState = Literal[
+    "APPROVED",
+    "PACKING_IN_PROGRESS",
+    "FORM_FAILED",
+    "PACKED",
+    "READY_TO_DISPATCH",
+    "PICKUP_COMPLETE",
+    "CANCELLED",
+    "RETURN_REQUESTED",
+    "RETURNED",
+    "SHIPPED",
+    "DELIVERED",
+    "COMPLETED",
+]
+# The states each search type covers: one pass asks for all three, so none is missed.
+FILTER_STATES: dict[str, tuple[str, ...]] = {
+    "preDispatch": (
+        "APPROVED",
+        "PACKING_IN_PROGRESS",
+        "FORM_FAILED",
+        "PACKED",
+        "READY_TO_DISPATCH",
+    ),
+    "postDispatch": (
+        "PICKUP_COMPLETE",
+        "SHIPPED",
+        "DELIVERED",
+        "RETURN_REQUESTED",
+        "RETURNED",
+        "COMPLETED",
+    ),
+    "cancelled": ("CANCELLED",),
+}
+
+
+class DateRange(CamelWire):
+    from_: datetime | None = Field(default=None, alias="from")
+    to: datetime | None = None
+
+
+class ShipmentFilter(CamelWire):
+    type: ShipmentFilterType
+    states: list[ShipmentState] | None = None
+    sku: list[str] | None = None
+    order_date: DateRange | None = None
+    modified_date: DateRange | None = None
+
+
+class ShipmentPagination(CamelWire):
+    page_size: int
+
+
+class ShipmentSort(CamelWire):
+    field: Literal["dispatchByDate", "orderDate", "modifiedDate", "dispatchAfterDate"]
+    order: Literal["asc", "desc"] = "asc"
+
+
+class ShipmentSearchRequest(CamelWire):
+    filter: ShipmentFilter
+    pagination: ShipmentPagination | None = None
+    sort: ShipmentSort | None = None
+
+
+class PriceComponents(CamelWire):
+    selling_price: Decimal | None = None
+    total_price: Decimal | None = None
+    shipping_charge: Decimal | None = None
+    customer_price: Decimal | None = None
+    flipkart_discount: Decimal | None = None
+
+
+class ShipmentOrderItem(CamelWire):
+    order_item_id: str
+    order_id: str
+    order_date: datetime | None = None
+    cancellation_date: datetime | None = None
+    status: ShipmentState
+    quantity: int = 1
+    fsn: str | None = None
+    sku: str | None = None
+    listing_id: str | None = None
+    price_components: PriceComponents | None = None
+
+
+class ShipmentDetail(CamelWire):
+    shipment_id: str
+    updated_at: datetime | None = None
+    location_id: str | None = None
+    order_items: list[ShipmentOrderItem] = Field(default_factory=list)
+
+
+class ShipmentSearchResponse(CamelWire):
+    has_more: bool = False
+    next_page_url: str | None = None
+    shipments: list[ShipmentDetail] = Field(default_factory=list)
