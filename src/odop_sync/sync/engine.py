@@ -71,6 +71,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# Item-route windows pushed back to back in one pass before it polls and re-projects again.
+WINDOWS_PER_PASS = 10
+
 
 def _owner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -399,22 +402,41 @@ class SyncEngine:
 
     async def _pass(self, account_id: int, state: _AccountState) -> PassReport:
         report = PassReport()
-        async with transaction(self.sessionmaker) as session:
-            account = await session.get(MarketplaceAccount, account_id)
-            if account is None or not account.enabled:
-                report.halted = "the account is gone or disabled"
-                return report
-            full, ids, scan = state.full, sorted(state.variant_ids), state.scan
-            state.full, state.scan = False, False
-            state.variant_ids.clear()
-            overlap = self.settings.projection_overlap_s
-            if full:
-                await repo.refresh_desired(session, account, full=True, overlap_s=overlap)
-            else:
-                if ids:
-                    await repo.refresh_desired(session, account, variant_ids=ids)
-                if scan or account.projected_at is None:
-                    await repo.refresh_desired(session, account, overlap_s=overlap)
+        full = False
+        account: MarketplaceAccount | None = None
+        if not (state.full or state.variant_ids):
+            # Nothing named to re-project (the item route, window after window; a sweep): read
+            # the account without queueing for SQLite's write lock behind every other writer.
+            async with self.read_sessionmaker() as session:
+                account = await session.get(MarketplaceAccount, account_id)
+                if account is not None and state.scan and account.projected_at is not None:
+                    lag = timedelta(seconds=self.settings.projection_overlap_s)
+                    since = account.projected_at - lag
+                    if not await repo.catalog_ids(session, account.agency_id, since=since):
+                        # Nothing changed since the watermark; it stays where it is.
+                        state.scan = False
+            if account is not None and (account.projected_at is None or state.scan):
+                account = None  # the write path below re-projects
+        if account is None:
+            async with transaction(self.sessionmaker) as session:
+                account = await session.get(MarketplaceAccount, account_id)
+                if account is None or not account.enabled:
+                    report.halted = "the account is gone or disabled"
+                    return report
+                full, ids, scan = state.full, sorted(state.variant_ids), state.scan
+                state.full, state.scan = False, False
+                state.variant_ids.clear()
+                overlap = self.settings.projection_overlap_s
+                if full:
+                    await repo.refresh_desired(session, account, full=True, overlap_s=overlap)
+                else:
+                    if ids:
+                        await repo.refresh_desired(session, account, variant_ids=ids)
+                    if scan or account.projected_at is None:
+                        await repo.refresh_desired(session, account, overlap_s=overlap)
+        elif not account.enabled:
+            report.halted = "the account is gone or disabled"
+            return report
         client = await self._client(account)
         if isinstance(client, str):
             report.halted = client
@@ -490,8 +512,12 @@ class SyncEngine:
 
         def wait(retry_state: RetryCallState) -> float:
             exc = retry_state.outcome.exception() if retry_state.outcome else None
-            if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
-                return min(exc.retry_after / self.time_scale, settings.retry_max_s * 4)
+            if isinstance(exc, RateLimitedError):
+                if exc.retry_after is not None:
+                    return min(exc.retry_after / self.time_scale, settings.retry_max_s * 4)
+                # No Retry-After (SP-API sends none): the adapter told its rate limiter, which
+                # paces the retry; backing off on top of that only idles the other calls' slots.
+                return settings.retry_base_s / self.time_scale
             n = retry_state.attempt_number
             return float(min(settings.retry_max_s, settings.retry_base_s * 2 ** (n - 1)))
 
@@ -575,26 +601,97 @@ class SyncEngine:
                 capability = Capability.PUSH_LISTINGS  # full content carries the offer too
             operation = adapter.operations.get(capability, capability.value)
             limit = adapter.limits.get(operation) or OperationLimit(rate=1, burst=1)
-            async with self.read_sessionmaker() as session:
-                due = await repo.count_due(session, account.id, content=content)
-            if not due:
-                continue
             bulk = (
                 self.settings.bulk_feeds
                 and adapter.supports(Capability.BULK_FEED)
                 and limit.bulk_threshold is not None
-                and due >= limit.bulk_threshold
             )
-            size = self.settings.feed_max_items if bulk else self.settings.window_items
+            if bulk:
+                # Counting scans every dirty listing: only worth it when a feed may follow.
+                async with self.read_sessionmaker() as session:
+                    due = await repo.count_due(session, account.id, content=content)
+                if not due:
+                    continue
+                bulk = due >= (limit.bulk_threshold or 0)
+            if not bulk:
+                pushed += await self._push_windows(
+                    account, adapter, capability, operation, limit, content=content
+                )
+                continue
+            size = self.settings.feed_max_items
             async with self.read_sessionmaker() as session:
                 listings = await repo.due_listings(session, account.id, content=content, limit=size)
                 desired = await repo.project_listings(session, account, listings)
+            if not listings:
+                continue
             if bulk and len(listings) < (limit.bulk_threshold or 0):
                 bulk = False
             pushed += await self._push(
                 account, adapter, capability, operation, limit, listings, desired, bulk
             )
         return pushed
+
+    async def _push_windows(
+        self,
+        account: MarketplaceAccount,
+        adapter: Adapter,
+        capability: Capability,
+        operation: str,
+        limit: OperationLimit,
+        *,
+        content: bool,
+    ) -> int:
+        """The item route: window after window of due listings, each committed on its own, the
+        next one read and projected while the current one is on the wire and saved while the
+        next one is, so the marketplace's rate goes to calls instead of waiting on the database.
+        Returns after WINDOWS_PER_PASS windows, or at once on a wake-up (the pass then
+        re-projects and polls)."""
+        state = self._accounts.get(account.id)
+        in_flight: set[int] = set()  # pushed, results not saved yet: not due again
+        tasks: list[asyncio.Task[int]] = []
+
+        async def fetch() -> tuple[list[Listing], dict[int, Any]]:
+            async with self.read_sessionmaker() as session:
+                rows = await repo.due_listings(
+                    session,
+                    account.id,
+                    content=content,
+                    limit=self.settings.window_items,
+                    exclude=in_flight,
+                )
+                return rows, await repo.project_listings(session, account, rows)
+
+        async def window(rows: list[Listing], desired: dict[int, Any], sent: asyncio.Event) -> int:
+            try:
+                return await self._push(
+                    account, adapter, capability, operation, limit, rows, desired, False, sent
+                )
+            finally:
+                sent.set()
+                in_flight.difference_update(row.id for row in rows)
+
+        try:
+            rows, desired = await fetch()
+            for _ in range(WINDOWS_PER_PASS):
+                if not rows or any(t.done() and t.exception() for t in tasks):
+                    break
+                in_flight.update(row.id for row in rows)
+                sent = asyncio.Event()
+                tasks.append(asyncio.ensure_future(window(rows, desired, sent)))
+                if state is not None and state.event.is_set():
+                    break
+                rows, desired = await fetch()
+                await sent.wait()
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        for outcome in done:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return sum(n for n in done if isinstance(n, int))
 
     async def _push(
         self,
@@ -606,7 +703,10 @@ class SyncEngine:
         listings: list[Listing],
         desired: dict[int, Any],
         bulk: bool,
+        sent: asyncio.Event | None = None,
     ) -> int:
+        """Push these listings and save the results; `sent` is set once the calls are done
+        (before the save)."""
         content = capability is Capability.PUSH_LISTINGS
         work = [row for row in listings if row.id in desired]
         if not work:
@@ -684,6 +784,8 @@ class SyncEngine:
                     SYNC_ITEMS.labels(adapter.slug, str(result.status)).inc()
 
         await asyncio.gather(*(send(c) for c in chunks))
+        if sent is not None:
+            sent.set()
         if deferred:
             failures = self._account_failures(account.id, increment=True)
             delay = repo.backoff(failures, self.settings.retry_max_s, self.settings.backoff_max_s)

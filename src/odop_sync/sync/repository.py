@@ -6,7 +6,7 @@ Every function runs inside the caller's transaction and never commits.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ from odop_sync.sync.desired import AccountRules, Desired, project
 # Listings the engine leaves alone until a person (or a changed product) acts.
 WAITING = (ListingStatus.PAUSED, ListingStatus.NEEDS_MAPPING)
 IN_CHUNKS = 2000  # ids per IN (...) list
+REFRESH_CHUNK = 1000  # variants re-projected at a time
 
 
 def _chunks(values: Sequence[Any], size: int = IN_CHUNKS) -> Iterable[Sequence[Any]]:
@@ -99,6 +100,29 @@ def _catalog_rows() -> Any:
     )
 
 
+def _changed_since(since: datetime) -> Any:
+    return or_(
+        Variant.updated_at >= since,
+        Product.updated_at >= since,
+        Producer.updated_at >= since,
+    )
+
+
+async def catalog_ids(
+    session: AsyncSession, agency_id: int, *, since: datetime | None = None
+) -> list[int]:
+    """Ids of the agency's variants (changed since `since`, counting product and producer)."""
+    query = (
+        select(Variant.id)
+        .join(Product, Variant.product_id == Product.id)
+        .join(Producer, Product.producer_id == Producer.id)
+        .where(Variant.agency_id == agency_id)
+    )
+    if since is not None:
+        query = query.where(_changed_since(since))
+    return list(await session.scalars(query.order_by(Variant.id)))
+
+
 async def load_catalog(
     session: AsyncSession,
     agency_id: int,
@@ -108,13 +132,7 @@ async def load_catalog(
 ) -> list[tuple[Variant, Product, Producer]]:
     base = _catalog_rows().where(Variant.agency_id == agency_id)
     if since is not None:
-        base = base.where(
-            or_(
-                Variant.updated_at >= since,
-                Product.updated_at >= since,
-                Producer.updated_at >= since,
-            )
-        )
+        base = base.where(_changed_since(since))
     if variant_ids is None:
         return [tuple(r) for r in (await session.execute(base))]
     rows: list[tuple[Variant, Product, Producer]] = []
@@ -155,9 +173,18 @@ async def refresh_desired(
     since = None
     if variant_ids is None and not full and account.projected_at is not None:
         since = account.projected_at - timedelta(seconds=overlap_s)
-    rows = await load_catalog(session, account.agency_id, variant_ids=variant_ids, since=since)
-    result = RefreshResult(projected=len(rows))
-    if rows:
+    # In chunks, so memory stays flat however large the catalog (a full pass over 20,000
+    # variants held every row, projection and listing at once).
+    if variant_ids is None:
+        todo = await catalog_ids(session, account.agency_id, since=since)
+    else:
+        todo = sorted(set(variant_ids))
+    result = RefreshResult()
+    for chunk in _chunks(todo, REFRESH_CHUNK):
+        rows = await load_catalog(session, account.agency_id, variant_ids=chunk)
+        result.projected += len(rows)
+        if not rows:
+            continue
         desired = {d.variant_id: d for d in (project(v, p, pr, rules) for v, p, pr in rows)}
         existing: dict[int, Listing] = {}
         for ids in _chunks(sorted(desired)):
@@ -227,7 +254,8 @@ async def refresh_desired(
             await session.execute(insert(Listing), inserts)
         if updates:
             await session.execute(update(Listing), updates)
-        result.created, result.changed = len(inserts), len(updates)
+        result.created += len(inserts)
+        result.changed += len(updates)
     if variant_ids is None:
         account.projected_at = started
     return result
@@ -265,18 +293,22 @@ def _due(account_id: int, now: datetime) -> Any:
 
 
 async def due_listings(
-    session: AsyncSession, account_id: int, *, content: bool, limit: int
+    session: AsyncSession,
+    account_id: int,
+    *,
+    content: bool,
+    limit: int,
+    exclude: Collection[int] = (),
 ) -> list[Listing]:
     """Dirty listings whose turn it is, oldest change first. `content`: those whose content
-    must be (re)sent; otherwise those whose content is confirmed and only the offer differs."""
+    must be (re)sent; otherwise those whose content is confirmed and only the offer differs.
+    `exclude`: ids on their way already (pushed, results not yet saved)."""
     now = utcnow()
     kind = Listing.desired_content_hash.is_distinct_from(Listing.confirmed_content_hash)
-    query = (
-        select(Listing)
-        .where(_due(account_id, now), kind if content else not_(kind))
-        .order_by(Listing.dirty_since, Listing.id)
-        .limit(limit)
-    )
+    query = select(Listing).where(_due(account_id, now), kind if content else not_(kind))
+    if exclude:
+        query = query.where(Listing.id.notin_(sorted(exclude)))
+    query = query.order_by(Listing.dirty_since, Listing.id).limit(limit)
     return list(await session.scalars(query))
 
 
