@@ -39,6 +39,7 @@ from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
 from odop_sync.models import MarketplaceAccount
 from odop_sync.orders.endpoints import router as orders_router
 from odop_sync.orders.puller import OrderPuller
+from odop_sync.sales.endpoints import router as sales_router
 from odop_sync.sync.endpoints import router as sync_router
 from odop_sync.sync.engine import SyncEngine
 from odop_sync.sync.notify import PgNotifier
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     app.include_router(listings_router)
     app.include_router(sync_router)
     app.include_router(orders_router)
+    app.include_router(sales_router)
     _ops_routes(app)
     if settings.demo_mode:
         if IMAGES_DIR.is_dir():

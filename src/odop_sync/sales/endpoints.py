@@ -1,0 +1,167 @@
+"""`GET /v1/sales/summary` and `.csv`: units, gross, net, orders and growth, grouped."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from odop_sync.auth.service import Principal
+from odop_sync.deps import PrincipalDep, SessionDep
+from odop_sync.kit.problems import PROBLEM_RESPONSES, FieldIssue, ValidationProblem
+from odop_sync.kit.time import utcnow
+from odop_sync.models import Role
+from odop_sync.orders.service import IST
+from odop_sync.sales import service
+from odop_sync.sales.repository import Filters
+from odop_sync.sales.schemas import PERIODS, Dimension, SalesSummary
+
+router = APIRouter(prefix="/v1/sales", tags=["sales"], responses=PROBLEM_RESPONSES)
+
+MAX_DAYS = 3660  # ten years
+
+
+def _invalid(field: str, message: str) -> ValidationProblem:
+    return ValidationProblem(
+        f"{field}: {message}", errors=[FieldIssue(field=field, message=message)]
+    )
+
+
+def parse_group_by(raw: str | None) -> list[Dimension]:
+    if not raw:
+        return []
+    dims: list[Dimension] = []
+    for part in (p.strip() for p in raw.split(",")):
+        try:
+            dim = Dimension(part)
+        except ValueError:
+            allowed = ", ".join(d.value for d in Dimension)
+            raise _invalid("group_by", f"unknown dimension {part!r}; use {allowed}") from None
+        if dim not in dims:
+            dims.append(dim)
+    if sum(d in PERIODS for d in dims) > 1:
+        raise _invalid("group_by", "at most one of day, month and quarter")
+    return dims
+
+
+def _range(start: date | None, end: date | None) -> tuple[date, date]:
+    today = utcnow().astimezone(IST).date()
+    end = end or today
+    start = start or end - timedelta(days=29)
+    if end < start:
+        raise _invalid("to", "is before 'from'")
+    if (end - start).days >= MAX_DAYS:
+        raise _invalid("from", f"the range may span at most {MAX_DAYS} days")
+    return start, end
+
+
+def _agency_ids(principal: Principal) -> Collection[int] | None:
+    """Admin: every agency; an agency key: its own; a partner key: the agencies granted to it."""
+    if principal.role is Role.ADMIN:
+        return None
+    if principal.role is Role.PARTNER:
+        return principal.granted_agency_ids
+    return [] if principal.agency_id is None else [principal.agency_id]
+
+
+GroupBy = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="comma-separated: district, producer, craft, product, marketplace, and at "
+        "most one of day, month, quarter",
+        examples=["district,month"],
+    ),
+]
+Day = Annotated[date | None, Query(description="Indian (IST) day, inclusive")]
+From = Annotated[
+    date | None, Query(alias="from", description="Indian (IST) day, inclusive; default: 30 days")
+]
+
+
+async def _summary(
+    session: SessionDep,
+    principal: PrincipalDep,
+    group_by: GroupBy,
+    from_: From,
+    to: Day,
+    account_id: int | None,
+    marketplace: str | None,
+    district: str | None,
+    producer_id: int | None,
+    craft: str | None,
+    product_id: int | None,
+) -> SalesSummary:
+    dims = parse_group_by(group_by)
+    start, end = _range(from_, to)
+    filters = Filters(
+        agency_ids=_agency_ids(principal),
+        account_id=account_id,
+        marketplace=marketplace,
+        district=district,
+        producer_id=producer_id,
+        craft=craft,
+        product_id=product_id,
+    )
+    return await service.summary(session, start=start, end=end, group_by=dims, filters=filters)
+
+
+IdQuery = Annotated[int | None, Query(ge=1, le=2**62)]
+Text = Annotated[str | None, Query(max_length=120)]
+
+
+@router.get("/summary", response_model_by_alias=True)
+async def sales_summary(
+    session: SessionDep,
+    principal: PrincipalDep,
+    group_by: GroupBy = None,
+    from_: From = None,
+    to: Day = None,
+    account_id: IdQuery = None,
+    marketplace: Text = None,
+    district: Text = None,
+    producer_id: IdQuery = None,
+    craft: Text = None,
+    product_id: IdQuery = None,
+) -> SalesSummary:
+    """Units, gross and net (cancelled and returned units left out), orders and growth against
+    the previous period of equal length, per group; `as_of` says how fresh the figures are.
+    A partner key sees the agencies granted to it, an agency key its own, admin all."""
+    return await _summary(
+        session, principal, group_by, from_, to, account_id, marketplace, district,
+        producer_id, craft, product_id,
+    )  # fmt: skip
+
+
+@router.get(
+    "/summary.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "a header row, then groups"}},
+)
+async def sales_summary_csv(
+    session: SessionDep,
+    principal: PrincipalDep,
+    group_by: GroupBy = None,
+    from_: From = None,
+    to: Day = None,
+    account_id: IdQuery = None,
+    marketplace: Text = None,
+    district: Text = None,
+    producer_id: IdQuery = None,
+    craft: Text = None,
+    product_id: IdQuery = None,
+) -> StreamingResponse:
+    """The summary's rows as CSV (money in rupees)."""
+    result = await _summary(
+        session, principal, group_by, from_, to, account_id, marketplace, district,
+        producer_id, craft, product_id,
+    )  # fmt: skip
+    name = f"sales-{result.from_}-{result.to}.csv"
+    return StreamingResponse(
+        service.to_csv(result),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
