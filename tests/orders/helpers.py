@@ -50,8 +50,9 @@ class Shop:
 
 
 def _account(agency_id: int, adapter: str, name: str) -> MarketplaceAccount:
+    # Disabled: orders are ingested directly, and the sync engine leaves these accounts alone.
     return MarketplaceAccount(
-        agency_id=agency_id, adapter=adapter, name=name, credentials_encrypted="-"
+        agency_id=agency_id, adapter=adapter, name=name, credentials_encrypted="-", enabled=False
     )
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.config import OrderSettings
 from odop_sync.db import transaction
 from odop_sync.kit.time import utcnow
-from odop_sync.models import OrderCursor
+from odop_sync.models import MarketplaceAccount, OrderCursor
 from odop_sync.orders import repository as repo
 from odop_sync.orders.puller import OrderPuller
 from tests.orders.fake_adapter import PagedOrdersAdapter, adapter_for
@@ -36,6 +37,13 @@ async def _cursor(sm: async_sessionmaker[AsyncSession], account_id: int) -> Orde
         found = await s.get(OrderCursor, account_id)
         assert found is not None
         return found
+
+
+@pytest.fixture(autouse=True)
+async def _enabled(sessionmaker: async_sessionmaker[AsyncSession], shop: Shop) -> None:
+    """The puller pulls enabled accounts only (no sync engine runs in these tests)."""
+    async with transaction(sessionmaker) as s:
+        await s.execute(update(MarketplaceAccount).values(enabled=True))
 
 
 class TestOrderPuller:

@@ -14,13 +14,14 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.adapter_sdk import OrderStatus
+from odop_sync.models import Order, OrderLine, OrderStatusChange, SalesRollup, StockMovement
 from odop_sync.orders.service import sales_day
 from tests.conftest import MakeKey, bearer
-from tests.orders.helpers import CATALOG, T0, Shop, ingest_page, line, make_shop, order
-from tests.orders.test_ingest import _reset
+from tests.orders.helpers import CATALOG, T0, Shop, ingest_page, line, order
 
 S = OrderStatus
 RANGE = {"from": "2025-10-01", "to": "2026-01-31"}
@@ -154,10 +155,9 @@ class TestSummaryProperty:
     )  # fmt: skip
     async def test_every_grouping_sums_to_the_order_lines_net_of_cancellations_and_returns(
         self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession],
-        make_key: MakeKey, orders: list[Any],
+        shop: Shop, make_key: MakeKey, orders: list[Any],
     ) -> None:  # fmt: skip
-        await _reset(sessionmaker)
-        shop = await make_shop(sessionmaker)
+        await _forget_orders(sessionmaker)
         key = await make_key("agency", "up-odop")
         start = T0.replace(month=10, day=1)
         expected: dict[str, int] = defaultdict(int)
@@ -195,6 +195,13 @@ class TestSummaryProperty:
                 assert figures["orders"] == expected["orders"], grouping
         rows = (await _summary(client, key, group_by="district"))["rows"]
         assert {r["district"]: _paise(r["net"]) for r in rows} == dict(by_district)
+
+
+async def _forget_orders(sm: async_sessionmaker[AsyncSession]) -> None:
+    """Each example starts with no orders (the catalog and accounts stay)."""
+    async with sm() as s, s.begin():
+        for model in (OrderStatusChange, OrderLine, Order, SalesRollup, StockMovement):
+            await s.execute(delete(model))
 
 
 def _paise(rupees: str | Decimal) -> int:
