@@ -24,7 +24,7 @@ import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -41,6 +41,7 @@ from odop_sync.adapter_sdk._dtos import (
     Money,
     OfferUpdate,
     PackageDimensions,
+    RemoteOrder,
     SalesPeriod,
     Shipment,
     SubmissionState,
@@ -60,9 +61,11 @@ __all__ = [
     "AdapterConformance",
     "ConformanceEnv",
     "HostAllowlistTransport",
+    "OrderPass",
     "SandboxHandle",
     "StrayRequestError",
     "conformance_env",
+    "pull_pass",
     "sample_listing",
     "secret_values",
 ]
@@ -178,6 +181,28 @@ def sample_listing(sku: str, **overrides: Any) -> ListingPayload:
     }
     values.update(overrides)
     return ListingPayload(**values)
+
+
+@dataclass
+class OrderPass:
+    orders: list[RemoteOrder]
+    pages: int
+    updated_before: datetime | None
+
+
+async def pull_pass(
+    adapter: Adapter, *, updated_after: datetime | None, cursor: str | None = None
+) -> OrderPass:
+    """pull_orders until the cursor runs out: a whole pass, or the rest of one from `cursor`."""
+    orders: list[RemoteOrder] = []
+    pages = 0
+    while True:
+        page = await adapter.pull_orders(cursor, updated_after=updated_after)
+        pages += 1
+        orders += page.orders
+        cursor = page.cursor
+        if cursor is None:
+            return OrderPass(orders, pages, page.updated_before)
 
 
 def _variants(items: Sequence[ListingPayload], n: int, tag: str) -> list[ListingPayload]:
@@ -373,6 +398,31 @@ class AdapterConformance:
         states = await env.adapter.fetch_listing_states(skus)
         assert [s.sku for s in states] == skus
         assert not states[-1].exists
+
+    async def test_orders_come_in_pages_and_a_stored_cursor_resumes_without_repeats(
+        self,
+        env: ConformanceEnv,
+        sample_listings: list[ListingPayload],
+    ) -> None:
+        """Needs a sandbox with an order book (`sandbox.orders`, see sandbox_orders)."""
+        _require(env, Capability.PULL_ORDERS)
+        book = getattr(env.sandbox, "orders", None)
+        if book is None:
+            pytest.skip("the sandbox keeps no order book")
+        start = env.sandbox.clock.utcnow() - timedelta(minutes=1)
+        stocked = [item.model_copy(update={"quantity": 10}) for item in sample_listings]
+        await self._push(env, stocked)
+        placed = {book.place(env.account, {i.sku: 1})["id"] for i in stocked for _ in range(3)}
+        env.sandbox.clock.advance(600)  # past any marketplace's reporting lag
+        book.page_cap = 2
+        first = await env.adapter.pull_orders(updated_after=start)
+        assert first.cursor is not None, "more orders than a page must come in pages"
+        for _ in range(2):  # the second time repeats the pages after the stored first one
+            rest = await pull_pass(env.adapter, updated_after=start, cursor=first.cursor)
+            seen = [o.order_id for o in (*first.orders, *rest.orders)]
+            assert sorted(seen) == sorted(placed)  # nothing lost, nothing twice
+        sold = {i.sku for i in stocked}
+        assert all(line.sku in sold for line in first.orders[0].lines)
 
     # error classification -------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 from adapters.amazon.adapter import AmazonAdapter, AmazonConfig
 from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox, SandboxApp
@@ -45,6 +46,23 @@ async def amazon_env(
         account=SANDBOX_SELLER,
     ) as env:
         yield env
+
+
+async def client_for(sandbox: AmazonSandbox) -> httpx.AsyncClient:
+    """A client of the sandbox app holding an LWA access token."""
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=BASE_URL)
+    creds = sandbox.credentials
+    token = await client.post(
+        "/auth/o2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": next(iter(creds.refresh_tokens)),
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+        },
+    )
+    client.headers["x-amz-access-token"] = token.json()["access_token"]
+    return client
 
 
 def listing(sku: str, **overrides: Any) -> ListingPayload:

@@ -17,13 +17,18 @@ from odop_sync.adapter_sdk import (
     Money,
     OrderStatus,
     PayloadRejectedError,
-    RemoteOrder,
     SchemaValidator,
 )
 from odop_sync.adapter_sdk.sandbox import specs_dir
 from odop_sync.adapter_sdk.sandbox_orders import OrderLife
-from odop_sync.adapter_sdk.testing import ConformanceEnv
-from tests.adapters.amazon.conftest import BASE_URL, TIME_SCALE, amazon_env, listing
+from odop_sync.adapter_sdk.testing import ConformanceEnv, pull_pass
+from tests.adapters.amazon.conftest import (
+    BASE_URL,
+    TIME_SCALE,
+    amazon_env,
+    client_for,
+    listing,
+)
 
 SEARCH = "/orders/2026-01-01/orders"
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
@@ -157,20 +162,6 @@ async def stocked(env: ConformanceEnv, **quantities: int) -> None:
     assert all(r.ok for r in results)
 
 
-async def pull_all(
-    adapter: AmazonAdapter, updated_after: datetime, cursor: str | None = None
-) -> tuple[list[RemoteOrder], datetime | None, int]:
-    orders: list[RemoteOrder] = []
-    pages = 0
-    while True:
-        page = await adapter.pull_orders(cursor, updated_after=updated_after)
-        pages += 1
-        orders += page.orders
-        cursor = page.cursor
-        if cursor is None:
-            return orders, page.updated_before, pages
-
-
 def book(env: ConformanceEnv) -> AmazonSandbox:
     sandbox = env.sandbox
     assert isinstance(sandbox, AmazonSandbox)
@@ -197,13 +188,13 @@ class TestPullOrders:
             # A new adapter (after a restart) goes on from the stored cursor.
             async with amazon_env(sandbox) as again:
                 assert isinstance(again.adapter, AmazonAdapter)
-                rest, before, pages = await pull_all(again.adapter, start, second.cursor)
-            served = [o.order_id for o in (*first.orders, *second.orders, *rest)]
-            assert pages == 2  # 11 orders, 3 a page: 4 pages in all
+                rest = await pull_pass(again.adapter, updated_after=start, cursor=second.cursor)
+            served = [o.order_id for o in (*first.orders, *second.orders, *rest.orders)]
+            assert rest.pages == 2  # 11 orders, 3 a page: 4 pages in all
             assert sorted(served) == sorted(placed)
             assert len(set(served)) == len(served)
-            assert before is not None
-            assert before <= sandbox.clock.utcnow() - timedelta(minutes=2)
+            assert rest.updated_before is not None
+            assert rest.updated_before <= sandbox.clock.utcnow() - timedelta(minutes=2)
             line = first.orders[0].lines[0]
             assert line.sku in ("SKU-A", "SKU-B")
             assert line.unit_price == listing("SKU-A").price
@@ -228,7 +219,8 @@ class TestPullOrders:
             order_id = sandbox.orders.place(SANDBOX_SELLER, {"SKU-A": 2})["id"]
             assert sandbox.stock(SANDBOX_SELLER, "SKU-A") == (3, listing("SKU-A").price.amount)
             sandbox.clock.advance(600)  # confirmed after five minutes
-            first, before, _ = await pull_all(env.adapter, start)  # type: ignore[arg-type]
+            pulled = await pull_pass(env.adapter, updated_after=start)
+            first, before = pulled.orders, pulled.updated_before
             assert [(o.order_id, o.canonical_status) for o in first] == [
                 (order_id, OrderStatus.UNSHIPPED)
             ]
@@ -239,10 +231,10 @@ class TestPullOrders:
             assert cancelled.status_code == 200
             sandbox.clock.advance(180)
             assert before is not None
-            later, _, _ = await pull_all(
-                env.adapter,  # type: ignore[arg-type]
-                before - timedelta(minutes=5),  # the core's overlap window
-            )
+            # The core's next pass starts at the watermark minus its overlap window.
+            later = (
+                await pull_pass(env.adapter, updated_after=before - timedelta(minutes=5))
+            ).orders
             assert [(o.order_id, o.canonical_status) for o in later] == [
                 (order_id, OrderStatus.CANCELLED)
             ]
@@ -264,18 +256,7 @@ class TestPullOrders:
 @pytest.fixture
 async def client() -> httpx.AsyncClient:
     sandbox = AmazonSandbox(time_scale=1.0, app_credentials=SandboxApp(), seed=7)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=BASE_URL)
-    creds = sandbox.credentials
-    token = await client.post(
-        "/auth/o2/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": next(iter(creds.refresh_tokens)),
-            "client_id": creds.client_id,
-            "client_secret": creds.client_secret,
-        },
-    )
-    client.headers["x-amz-access-token"] = token.json()["access_token"]
+    client = await client_for(sandbox)
     client.sandbox = sandbox  # type: ignore[attr-defined]
     return client
 

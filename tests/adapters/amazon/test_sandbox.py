@@ -6,7 +6,7 @@ import httpx
 import pytest
 from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox
 
-from tests.adapters.amazon.conftest import BASE_URL
+from tests.adapters.amazon.conftest import client_for
 
 PUT = f"/listings/2021-08-01/items/{SANDBOX_SELLER}/SKU-1?marketplaceIds=A21TJRUUN4KGV"
 
@@ -14,18 +14,7 @@ PUT = f"/listings/2021-08-01/items/{SANDBOX_SELLER}/SKU-1?marketplaceIds=A21TJRU
 @pytest.fixture
 async def sandbox_client() -> httpx.AsyncClient:
     sandbox = AmazonSandbox(time_scale=1.0)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=BASE_URL)
-    creds = sandbox.credentials
-    token = await client.post(
-        "/auth/o2/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": next(iter(creds.refresh_tokens)),
-            "client_id": creds.client_id,
-            "client_secret": creds.client_secret,
-        },
-    )
-    client.headers["x-amz-access-token"] = token.json()["access_token"]
+    client = await client_for(sandbox)
     client.sandbox = sandbox  # type: ignore[attr-defined]
     return client
 

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 from adapters.flipkart.adapter import FlipkartAdapter, FlipkartConfig
 from adapters.flipkart.sandbox import SANDBOX_LOCATION, SANDBOX_SELLER, FlipkartSandbox
@@ -44,6 +45,21 @@ async def flipkart_env(
         account=SANDBOX_SELLER,
     ) as env:
         yield env
+
+
+async def client_for(sandbox: FlipkartSandbox) -> httpx.AsyncClient:
+    """A client of the sandbox app holding a bearer token."""
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=BASE_URL)
+    creds = sandbox.credentials
+    token = await client.get(
+        "/oauth-service/oauth/token",
+        params={"grant_type": "client_credentials", "scope": "Seller_Api"},
+        auth=(creds.app_id, creds.app_secret),
+    )
+    assert token.status_code == 200, token.text
+    assert token.json()["token_type"] == "bearer"
+    client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+    return client
 
 
 def listing(sku: str, fsn: str | None = FSN, **overrides: Any) -> ListingPayload:

@@ -13,10 +13,16 @@ from adapters.flipkart.adapter import FlipkartAdapter, _next_page_path
 from adapters.flipkart.sandbox import SANDBOX_SELLER, FlipkartSandbox
 
 from adapters.flipkart import mapping, wire
-from odop_sync.adapter_sdk import Money, OrderStatus, RemoteOrder
+from odop_sync.adapter_sdk import Money, OrderStatus
 from odop_sync.adapter_sdk.sandbox_orders import OrderLife
-from odop_sync.adapter_sdk.testing import ConformanceEnv
-from tests.adapters.flipkart.conftest import BASE_URL, TIME_SCALE, flipkart_env, listing
+from odop_sync.adapter_sdk.testing import ConformanceEnv, pull_pass
+from tests.adapters.flipkart.conftest import (
+    BASE_URL,
+    TIME_SCALE,
+    client_for,
+    flipkart_env,
+    listing,
+)
 
 FILTER = "/sellers/v3/shipments/filter"
 
@@ -108,21 +114,6 @@ def sandbox_of(env: ConformanceEnv) -> FlipkartSandbox:
     return env.sandbox
 
 
-async def pull_all(
-    adapter: FlipkartAdapter, updated_after: datetime, cursor: str | None = None
-) -> tuple[list[RemoteOrder], int]:
-    orders: list[RemoteOrder] = []
-    pages = 0
-    while True:
-        page = await adapter.pull_orders(cursor, updated_after=updated_after)
-        pages += 1
-        assert page.updated_before is None
-        orders += page.orders
-        cursor = page.cursor
-        if cursor is None:
-            return orders, pages
-
-
 class TestPullOrders:
     async def test_a_pass_covers_all_three_searches_over_pages_and_resumes_from_its_cursor(
         self,
@@ -141,12 +132,13 @@ class TestPullOrders:
             assert first.cursor is not None
             async with flipkart_env(sandbox) as again:  # a restart goes on from the cursor
                 assert isinstance(again.adapter, FlipkartAdapter)
-                rest, pages = await pull_all(again.adapter, start, first.cursor)
-            served = [o.order_id for o in (*first.orders, *rest)]
+                rest = await pull_pass(again.adapter, updated_after=start, cursor=first.cursor)
+            served = [o.order_id for o in (*first.orders, *rest.orders)]
             assert sorted(served) == sorted(placed)
             assert len(set(served)) == len(served)
-            assert pages + 1 == 6  # 2 + 2 pages of three orders, and 2 for the last three
-            states = {o.order_id: o.canonical_status for o in (*first.orders, *rest)}
+            assert rest.updated_before is None  # Flipkart reports no watermark
+            assert rest.pages + 1 == 6  # 2 + 2 pages of three orders, and 2 for the last three
+            states = {o.order_id: o.canonical_status for o in (*first.orders, *rest.orders)}
             assert [states[i] for i in placed] == [OrderStatus.CANCELLED] * 3 + [
                 OrderStatus.SHIPPED
             ] * 3 + [OrderStatus.UNSHIPPED] * 3
@@ -159,7 +151,7 @@ class TestPullOrders:
             start = sandbox.clock.utcnow()
             await stocked(env, **{"SKU-A": 4})
             order_id = sandbox.orders.place(SANDBOX_SELLER, {"SKU-A": 3})["id"]
-            first, _ = await pull_all(env.adapter, start)  # type: ignore[arg-type]
+            first = (await pull_pass(env.adapter, updated_after=start)).orders
             assert [(o.order_id, o.canonical_status) for o in first] == [
                 (order_id, OrderStatus.UNSHIPPED)
             ]
@@ -174,7 +166,9 @@ class TestPullOrders:
             assert answer.status_code == 200
             newest = first[0].updated_at
             assert newest is not None
-            later, _ = await pull_all(env.adapter, newest - timedelta(minutes=5))  # type: ignore[arg-type]
+            later = (
+                await pull_pass(env.adapter, updated_after=newest - timedelta(minutes=5))
+            ).orders
             assert [(o.order_id, o.canonical_status) for o in later] == [
                 (order_id, OrderStatus.CANCELLED)
             ]
@@ -186,14 +180,7 @@ class TestPullOrders:
 @pytest.fixture
 async def client() -> httpx.AsyncClient:
     sandbox = FlipkartSandbox(time_scale=1.0, seed=5)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=BASE_URL)
-    creds = sandbox.credentials
-    token = await client.get(
-        "/oauth-service/oauth/token",
-        params={"grant_type": "client_credentials", "scope": "Seller_Api"},
-        auth=(creds.app_id, creds.app_secret),
-    )
-    client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+    client = await client_for(sandbox)
     client.sandbox = sandbox  # type: ignore[attr-defined]
     return client
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from adapters.flipkart.sandbox import SANDBOX_LOCATION, SANDBOX_SELLER, FlipkartSandbox
 
-from tests.adapters.flipkart.conftest import BASE_URL, FSN
+from tests.adapters.flipkart.conftest import FSN, client_for
 
 LISTINGS = "/sellers/listings/v3"
 
@@ -32,20 +32,6 @@ def entry(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
-
-
-async def client_for(sandbox: FlipkartSandbox) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox.app), base_url=BASE_URL)
-    creds = sandbox.credentials
-    token = await client.get(
-        "/oauth-service/oauth/token",
-        params={"grant_type": "client_credentials", "scope": "Seller_Api"},
-        auth=(creds.app_id, creds.app_secret),
-    )
-    assert token.status_code == 200, token.text
-    assert token.json()["token_type"] == "bearer"
-    client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-    return client
 
 
 @pytest.fixture
