@@ -51,6 +51,7 @@ fmt: install
 bench: install
 	$(BIN)/python -m bench.ingest --rows 10000
 	$(BIN)/python -m bench.sync --skus 20000
+	$(BIN)/python -m bench.orders --orders 100000 --lines 1000000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
