@@ -128,7 +128,9 @@ class SalesRollup(Base):
     __tablename__ = "sales_rollups"
     __table_args__ = (
         UniqueConstraint("grain", "period_start", "account_id", "product_key"),
-        Index("ix_sales_rollups_agency_id_grain_period_start", "agency_id", "grain", "period_start"),
+        Index(
+            "ix_sales_rollups_agency_id_grain_period_start", "agency_id", "grain", "period_start"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
