@@ -103,6 +103,7 @@ class _AccountState:
 class PassReport:
     pushed: int = 0
     pending_submissions: int = 0
+    drifted: int = 0  # confirmed listings the marketplace showed otherwise (full passes only)
     halted: str | None = None  # the account cannot be synced now (credentials, adapter)
 
 
@@ -138,10 +139,12 @@ class SyncEngine:
 
     # lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, *, sweep: bool = True) -> None:
+        """Accept wake-ups; with `sweep`, look at every account at once (a worker starting)."""
         self._stopping = False
         self.started = True
-        self._spawn(self.sweep(full=True, runs=True))
+        if sweep:
+            self._spawn(self.sweep(full=True, runs=True))
 
     async def stop(self, grace_s: float = 5.0) -> None:
         """Let every account task finish the pass it is in (up to `grace_s`), then cancel what
@@ -185,7 +188,8 @@ class SyncEngine:
                 "sync.reconcile",
                 s.reconcile_interval_s,
                 lambda: self.sweep(full=True),
-                "re-project every account's whole catalog and push whatever drifted",
+                "re-project every account's catalog, compare the marketplace's copy of each "
+                "confirmed listing, and push whatever drifted",
             ),
         ]
 
@@ -246,6 +250,11 @@ class SyncEngine:
             self.wake(account.id, full=full)
         for run_id in queued:
             self._spawn(self.process_run(run_id))
+
+    async def wait_all_idle(self) -> None:
+        """Until every account task started so far has nothing left to do."""
+        for account_id in list(self._accounts):
+            await self.wait_idle(account_id)
 
     async def wait_idle(self, account_id: int) -> None:
         """Until the account's task has nothing left to do (wrap in asyncio.timeout)."""
@@ -443,6 +452,8 @@ class SyncEngine:
             return report
         try:
             report.pending_submissions = await self._poll(account, client.adapter)
+            if full:
+                report.drifted = await self._reconcile_remote(account, client.adapter)
             report.pushed = await self._push_due(account, client.adapter)
         except PermanentAdapterError as exc:
             if isinstance(exc, AuthenticationError):
@@ -589,6 +600,53 @@ class SyncEngine:
                 await writer.flush(session)
                 await _insert_attempts(session, attempts)
         return still_open
+
+    async def _reconcile_remote(self, account: MarketplaceAccount, adapter: Adapter) -> int:
+        """Compare the marketplace's copy of every confirmed listing with what it confirmed, and
+        mark what drifted (removed there, price or stock edited there) for the next push.
+        Returns how many drifted. A marketplace that cannot report states is left alone."""
+        if not adapter.supports(Capability.FETCH_LISTING_STATES):
+            return 0
+        operation = adapter.operations.get(Capability.FETCH_LISTING_STATES, "fetch_listing_states")
+        drifted, after = 0, 0
+        while True:
+            async with self.read_sessionmaker() as session:
+                page = await repo.live_listings(
+                    session, account.id, after=after, limit=self.settings.window_items
+                )
+            if not page:
+                return drifted
+            after = page[-1].id
+            attempts: list[dict[str, Any]] = []
+            try:
+                states = await self._call(
+                    account.id,
+                    adapter,
+                    operation,
+                    len(page),
+                    lambda p=page: adapter.fetch_listing_states([x.sku for x in p]),  # type: ignore[misc]
+                    attempts,
+                    route="reconcile",
+                )
+            except RetryableAdapterError:
+                states = []  # this page waits for the next reconcile
+            by_sku = {state.sku: state for state in states}
+            drifts = [
+                drift
+                for listing in page
+                if (state := by_sku.get(listing.sku)) is not None
+                and (
+                    drift := repo.drift_of(
+                        listing, state, adapter.display_name, adapter.price_step_paise
+                    )
+                )
+                is not None
+            ]
+            async with transaction(self.sessionmaker) as session:
+                await repo.mark_drifted(session, drifts)
+                await _insert_attempts(session, attempts)
+            drifted += len(drifts)
+            SYNC_ITEMS.labels(adapter.slug, "drifted").inc(len(drifts))
 
     async def _push_due(self, account: MarketplaceAccount, adapter: Adapter) -> int:
         """Push one round of due dirty listings: content first, then offer-only changes."""
