@@ -25,7 +25,12 @@ After = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Day = Annotated[
-    date | None, Query(description="purchase day in India (IST), inclusive, e.g. 2025-11-01")
+    date | None,
+    Query(
+        ge=date(2000, 1, 1),
+        le=date(2100, 12, 31),
+        description="purchase day in India (IST), inclusive, e.g. 2025-11-01",
+    ),
 ]
 
 

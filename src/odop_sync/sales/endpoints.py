@@ -76,9 +76,18 @@ GroupBy = Annotated[
         examples=["district,month"],
     ),
 ]
-Day = Annotated[date | None, Query(description="Indian (IST) day, inclusive")]
+Day = Annotated[
+    date | None,
+    Query(ge=date(2000, 1, 1), le=date(2100, 12, 31), description="Indian (IST) day, inclusive"),
+]
 From = Annotated[
-    date | None, Query(alias="from", description="Indian (IST) day, inclusive; default: 30 days")
+    date | None,
+    Query(
+        alias="from",
+        ge=date(2000, 1, 1),
+        le=date(2100, 12, 31),
+        description="Indian (IST) day, inclusive; default: 30 days",
+    ),
 ]
 
 
