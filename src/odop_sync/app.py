@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync import __version__
 from odop_sync.accounts.crypto import CredentialCipher
@@ -36,14 +37,13 @@ from odop_sync.kit.problems import FieldIssue, ValidationProblem, install_handle
 from odop_sync.listings.endpoints import router as listings_router
 from odop_sync.logging import request_id_var
 from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
-from odop_sync.models import MarketplaceAccount
 from odop_sync.orders.endpoints import router as orders_router
 from odop_sync.orders.puller import OrderPuller
 from odop_sync.sales.endpoints import router as sales_router
 from odop_sync.sync.endpoints import router as sync_router
 from odop_sync.sync.engine import SyncEngine
 from odop_sync.sync.notify import PgNotifier
-from odop_sync.sync.scheduler import Scheduler
+from odop_sync.sync.scheduler import PeriodicJob, Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -164,31 +164,32 @@ def _start_sync(
         if notifier is not None:
             notifier.on_catalog = sync_engine.catalog_changed
             notifier.on_run = sync_engine.run_requested
-        jobs = sync_engine.periodic_jobs()
-        if settings.orders.enabled:
-            jobs.append(_order_puller(app, settings, sync_engine, events, owner).periodic_job())
+        jobs, app.state.order_puller = periodic_work(
+            app.state.sessionmaker, settings, sync_engine, events, owner
+        )
         scheduler = Scheduler(app.state.sessionmaker, owner, jobs)
     app.state.sync = sync_engine
     app.state.scheduler = scheduler
     return sync_engine, scheduler, notifier
 
 
-def _order_puller(
-    app: FastAPI, settings: Settings, engine: SyncEngine, events: CatalogEvents, owner: str
-) -> OrderPuller:
-    """Pulls orders through the sync engine's adapter clients (one per account, shared rate
-    limits); its wake-ups reach every account selling what sold, here and, via NOTIFY, in every
-    other worker."""
-
-    async def adapter_for(account: MarketplaceAccount) -> Adapter | str:
-        client = await engine._client(account)
-        return client if isinstance(client, str) else client.adapter
-
+def periodic_work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    engine: SyncEngine,
+    events: CatalogEvents,
+    owner: str,
+) -> tuple[list[PeriodicJob], OrderPuller | None]:
+    """Every periodic job of a worker process (`odop-sync jobs` lists and runs the same ones).
+    Orders are pulled through the sync engine's adapters (one per account, shared rate limits);
+    the puller's wake-ups reach every account selling what sold."""
+    jobs = engine.periodic_jobs()
+    if not settings.orders.enabled:
+        return jobs, None
     puller = OrderPuller(
-        app.state.sessionmaker, settings.orders, adapter_for, owner=owner, events=events
+        sessionmaker, settings.orders, engine.adapter_for, owner=owner, events=events
     )
-    app.state.order_puller = puller
-    return puller
+    return [*jobs, puller.periodic_job()], puller
 
 
 def mount_sandboxes(

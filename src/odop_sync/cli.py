@@ -166,22 +166,30 @@ jobs_app = typer.Typer(help="periodic jobs: see them, run one by hand", no_args_
 app.add_typer(jobs_app, name="jobs")
 
 
-def _sync_engine(settings: Settings, engine: Any) -> Any:
-    """A sync engine for this process alone (no API, no schedule), as a worker would build it."""
+def _periodic_work(settings: Settings, engine: Any) -> tuple[Any, list[Any]]:
+    """A sync engine for this process alone (no API, no schedule) and the periodic jobs a worker
+    runs, built as a worker builds them."""
     from odop_sync.accounts.crypto import CredentialCipher
     from odop_sync.adapter_sdk import discover_adapters
+    from odop_sync.app import periodic_work
     from odop_sync.db import create_sessionmaker
+    from odop_sync.events import CatalogEvents
     from odop_sync.kit.loopback import outbound_transport
     from odop_sync.sync.engine import SyncEngine
 
     adapters, _ = discover_adapters()
-    return SyncEngine(
-        create_sessionmaker(engine),
+    sessionmaker = create_sessionmaker(engine)
+    sync = SyncEngine(
+        sessionmaker,
         settings.sync,
         adapters,
         CredentialCipher(settings.encryption_key),
         transport=lambda: outbound_transport(None, settings.loopback_only),
     )
+    events = CatalogEvents()
+    events.subscribe(sync.catalog_changed)  # an order pulled here wakes the pushes here
+    jobs, _ = periodic_work(sessionmaker, settings, sync, events, sync.owner)
+    return sync, jobs
 
 
 @jobs_app.command("list")
@@ -197,7 +205,7 @@ def jobs_list() -> None:
     async def main() -> tuple[list[Any], dict[str, Any], list[Any]]:
         engine = create_engine(settings)
         try:
-            periodic = _sync_engine(settings, engine).periodic_jobs()
+            _, periodic = _periodic_work(settings, engine)
             async with create_sessionmaker(engine)() as session:
                 marks = {m.name: m for m in await session.scalars(select(ScheduleMark))}
                 queue = (
@@ -242,8 +250,8 @@ def jobs_run(
 
     async def main() -> None:
         engine = create_engine(settings)
-        sync = _sync_engine(settings, engine)
-        jobs = {job.name: job for job in sync.periodic_jobs()}
+        sync, periodic = _periodic_work(settings, engine)
+        jobs = {job.name: job for job in periodic}
         if name not in jobs:
             await engine.dispose()
             raise typer.BadParameter(f"no job {name!r}; there are: {', '.join(sorted(jobs))}")

@@ -27,6 +27,11 @@ async def odop_sync(database_url: str, *args: str) -> subprocess.CompletedProces
     )
 
 
+def plain(text: str) -> str:
+    """Rich's tables and error boxes as one line of words."""
+    return " ".join(text.replace("│", " ").split())
+
+
 class TestJobsCommands:
     async def test_list_shows_the_periodic_jobs_and_the_queue(
         self,
@@ -60,8 +65,9 @@ class TestJobsCommands:
 
         listed = await odop_sync(database_url, "jobs", "list")
         assert listed.returncode == 0, listed.stderr
-        out = " ".join(listed.stdout.replace("│", " ").split())
+        out = plain(listed.stdout)
         assert "sync.sweep 1 s" in out and "sync.reconcile 3600 s" in out  # testing cadences
+        assert "orders.pull" in out
         assert "batches.process succeeded 1" in out
 
     async def test_run_names_the_jobs_when_asked_for_an_unknown_one(
@@ -69,7 +75,7 @@ class TestJobsCommands:
     ) -> None:
         wrong = await odop_sync(database_url, "jobs", "run", "sync.nope")
         assert wrong.returncode == 2
-        assert "sync.reconcile, sync.sweep" in " ".join(wrong.stderr.split())
+        assert "orders.pull, sync.reconcile, sync.sweep" in plain(wrong.stderr)
 
     async def test_run_reconcile_with_no_accounts_finishes(self, database_url: str) -> None:
         ran = await odop_sync(database_url, "jobs", "run", "sync.reconcile")

@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Item-route windows pushed back to back in one pass before it polls and re-projects again.
-WINDOWS_PER_PASS = 10
+WINDOWS_PER_PASS = 25
 
 
 def _owner_name() -> str:
@@ -462,6 +462,11 @@ class SyncEngine:
             else:
                 raise
         return report
+
+    async def adapter_for(self, account: MarketplaceAccount) -> Adapter | str:
+        """The account's adapter (one per account, shared rate limits), or why there is none."""
+        client = await self._client(account)
+        return client if isinstance(client, str) else client.adapter
 
     async def _client(self, account: MarketplaceAccount) -> _Client | str:
         cls = self.adapters.get(account.adapter)
