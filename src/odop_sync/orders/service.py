@@ -240,6 +240,7 @@ async def ingest(
     """Upsert one page of an account's orders in the caller's transaction; returns the ids of
     the variants whose on-hand stock changed (every account selling them needs a push)."""
     now = utcnow()
+    await repo.plan_for_these_values(session)
     await repo.touch_cursor(session, account.id, now)
     incoming = _newest_per_order(page.orders)
     if not incoming:
@@ -247,8 +248,8 @@ async def ingest(
     stored = await repo.orders_by_remote_id(session, account.id, incoming)
     fresh = [o for remote_id, o in incoming.items() if remote_id not in stored]
     if fresh:
-        rows = [_order_row(account, o, now) for o in fresh]
-        inserted = await repo.insert_orders(session, rows)
+        rows = {o.order_id: _order_row(account, o, now) for o in fresh}
+        inserted = await repo.insert_orders(session, list(rows.values()))
         if len(inserted) < len(fresh):
             # Another transaction stored some first; the unique key won, read theirs.
             stored.update(
@@ -256,9 +257,10 @@ async def ingest(
                     session, account.id, [o.order_id for o in fresh if o.order_id not in inserted]
                 )
             )
-        new_ids = await repo.orders_by_remote_id(session, account.id, inserted)
+        # Rows inserted by this transaction are its own until it ends: no need to read them back.
+        new_ids = {remote_id: {**rows[remote_id], "id": id_} for remote_id, id_ in inserted.items()}
     else:
-        inserted, new_ids = set(), {}
+        inserted, new_ids = {}, {}
     stored_lines: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for line_row in await repo.lines_of(session, [o["id"] for o in stored.values()]):
         stored_lines[line_row["order_id"]][line_row["line_key"]] = line_row
