@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 import httpx
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from adapters.amazon import mapping, wire
@@ -335,7 +335,7 @@ class AmazonAdapter(Adapter):
             "uploadFeedDocument",
             "PUT",
             target.url,
-            content=json.dumps(document, ensure_ascii=False).encode(),
+            content=orjson.dumps(document),  # UTF-8 bytes at once, no str copy first
             headers={"Content-Type": wire.FEED_CONTENT_TYPE},
             signed=False,
         )
