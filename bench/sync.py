@@ -4,9 +4,10 @@ One process holds the service (API, engine) and the sandbox behind an in-process
 transport, as `make run` does in demo mode; marketplace time runs 50× faster, and the engine
 paces itself by the same factor. Per backend it measures:
 
-1. a full push of N SKUs by the route the engine chooses (one JSON_LISTINGS_FEED);
+1. a full push of N SKUs by the route the engine chooses (JSON_LISTINGS_FEEDs of at most
+   `sync.feed_max_items` listings each);
 2. a full push of N SKUs through putListingsItem only (bulk feeds off): achieved items/s over
-   the allowed rate (5 rps × 50), and how many 429s the sandbox answered;
+   the allowed rate (5 rps × 50), and how many 429s the sandbox answered to those calls;
 3. change propagation: PATCH /v1/variants/{sku} price changes, the time until the sandbox holds
    the new price; p50 and p95;
 4. the peak resident memory of the whole process (service, engine and sandbox).
@@ -18,9 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from decimal import Decimal
@@ -33,7 +37,7 @@ from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox, demo_credenti
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from bench.common import cli, drop_database, fresh_database, print_table, write_json
+from bench.common import ROOT, cli, drop_database, fresh_database, print_table, write_json
 from odop_sync.app import create_app
 from odop_sync.auth.service import create_key
 from odop_sync.config import Settings
@@ -41,6 +45,7 @@ from odop_sync.db import transaction
 from odop_sync.models import Agency, Listing, ListingIssue, ListingStatus, Role, SyncRun
 
 SCALE = 50.0
+PUT = "putListingsItem"  # the item route's operation for new listings
 ENDPOINT = "http://marketplace.bench/sandbox/amazon"
 PRODUCER = {
     "ref": "bhadohi-weavers",
@@ -113,13 +118,20 @@ class Bench:
             self.headers = {"Authorization": f"Bearer {self.key}"}
             await self._seed()
             feed_s = await self._full_push("feed", bulk=True)
-            throttled_before = sum(self.sandbox.guard.throttled.values())
+            # 429s of the pushed operation; the process's other callers (order pulls) are kept
+            # apart, shown in the JSON, not mixed into the push's count.
+            throttled_before = dict(self.sandbox.guard.throttled)
             engine.settings = engine.settings.model_copy(update={"bulk_feeds": False})
             item_s = await self._full_push("items", bulk=False)
-            throttled = sum(self.sandbox.guard.throttled.values()) - throttled_before
+            throttled_by_op = {
+                op: n - throttled_before.get(op, 0)
+                for op, n in self.sandbox.guard.throttled.items()
+                if n > throttled_before.get(op, 0)
+            }
+            throttled = throttled_by_op.pop(PUT, 0)
             latencies = await self._propagation()
             await client.aclose()
-        allowed = AmazonAdapter.limits["putListingsItem"].rate * SCALE
+        allowed = AmazonAdapter.limits[PUT].rate * SCALE
         achieved = self.skus / item_s
         return {
             "skus": self.skus,
@@ -131,6 +143,7 @@ class Bench:
             "allowed_items_per_s": allowed,
             "achieved_over_allowed": round(achieved / allowed, 3),
             "throttled_429": throttled,
+            "throttled_429_other_operations": throttled_by_op,
             "propagation_samples": len(latencies),
             "propagation_p50_s": round(statistics.median(latencies), 3),
             "propagation_p95_s": round(statistics.quantiles(latencies, n=20)[-1], 3),
@@ -227,19 +240,31 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skus", type=int, default=20_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--result-file", help=argparse.SUPPRESS)  # one backend, in a child
     args = parser.parse_args()
     os.environ.setdefault("ODOP_ENV", "testing")
+    if args.result_file:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = await fresh_database(args.backends, Path(tmp))
+            try:
+                await asyncio.to_thread(cli, url, "db", "upgrade")
+                r = await Bench(url, args.skus).run()
+            finally:
+                await drop_database(url)
+        await asyncio.to_thread(Path(args.result_file).write_text, json.dumps(r))
+        return
     result: dict[str, Any] = {"skus": args.skus, "backends": {}}
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends.split(","):
-            url = await fresh_database(backend, Path(tmp))
-            try:
-                await asyncio.to_thread(cli, url, "db", "upgrade")
-                print(f"{backend}:", flush=True)
-                r = await Bench(url, args.skus).run()
-            finally:
-                await drop_database(url)
+            # Each backend in a process of its own: peak memory is the process's high-water mark,
+            # which a second backend run in the same process would inherit from the first.
+            print(f"{backend}:", flush=True)
+            out = Path(tmp) / f"{backend}.json"
+            command = [sys.executable, "-m", "bench.sync", "--skus", str(args.skus)]
+            command += ["--backends", backend, "--result-file", str(out)]
+            await asyncio.to_thread(subprocess.run, command, check=True, cwd=ROOT)
+            r = json.loads(await asyncio.to_thread(out.read_text))
             result["backends"][backend] = r
             table.append(
                 [
