@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Date, Select, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.models import (
@@ -30,6 +30,9 @@ class Segment:
     start: date
     end: date  # inclusive
     tag: str  # "cur" or "prev"
+    # Every day of it falls in one bucket of the asked period: summed into one row, dated at
+    # its start, instead of one row per day.
+    one_bucket: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,34 +57,68 @@ def _dimension_columns(dim: Dimension) -> list[ColumnElement[Any]]:
     return columns[dim]
 
 
-def _segment_query(
-    segment: Segment, dims: Sequence[Dimension], by_period: bool, filters: Filters
+_PRODUCT_DIMENSIONS = {Dimension.DISTRICT, Dimension.PRODUCER, Dimension.CRAFT, Dimension.PRODUCT}
+
+
+def _segment_totals(
+    segment: Segment, by_product: bool, by_account: bool, by_period: bool, filters: Filters
 ) -> Select[Any]:
-    columns = [c for d in dims for c in _dimension_columns(d)]
-    keys = list(columns)
-    if by_period:
-        keys.append(R.__table__.c.period_start)
-    query = (
-        select(
-            *keys,
-            literal(segment.tag).label("tag"),
-            *(func.sum(getattr(R, s)).label(s) for s in SUMS),
-        )
-        .select_from(R)
-        .join(A, A.id == R.account_id)
-        .outerjoin(P, P.id == R.product_key)
-        .where(
-            R.grain == segment.grain.value,
-            R.period_start >= segment.start,
-            R.period_start <= segment.end,
-        )
+    """The segment's rollup rows summed per product, account and period start, each only when
+    the grouping or a filter needs it: a few thousand rows at most, whatever the range."""
+    rollups = R.__table__.c
+    keys: list[ColumnElement[Any]] = []
+    if by_product:
+        keys.append(rollups.product_key)
+    if by_account:
+        keys.append(rollups.account_id)
+    columns = list(keys)
+    if by_period and segment.one_bucket:
+        columns.append(literal(segment.start, Date).label("period_start"))
+    elif by_period:
+        keys.append(rollups.period_start)
+        columns.append(rollups.period_start)
+    query = select(
+        literal(segment.tag).label("tag"), *columns, *(func.sum(rollups[s]).label(s) for s in SUMS)
+    ).where(
+        rollups.grain == segment.grain.value,
+        rollups.period_start >= segment.start,
+        rollups.period_start <= segment.end,
     )
+    if filters.agency_ids is not None:
+        query = query.where(rollups.agency_id.in_(list(filters.agency_ids)))
+    if filters.account_id is not None:
+        query = query.where(rollups.account_id == filters.account_id)
+    if filters.product_id is not None:
+        query = query.where(rollups.product_key == filters.product_id)
+    if by_period and segment.one_bucket:
+        # Grouped by period, a segment without rows has no group (not one row of NULLs).
+        query = query.having(func.count() > 0)
+    return query.group_by(*keys) if keys else query
+
+
+def summary_query(
+    segments: Sequence[Segment], dims: Sequence[Dimension], by_period: bool, filters: Filters
+) -> Select[Any]:
+    """One row per group and tag (and period start): the segments' per-product totals, joined
+    to products, producers and accounts only after they are summed (joining every rollup row
+    first cost three index probes a row: 90 ms over a year of 400 products)."""
+    by_account = Dimension.MARKETPLACE in dims or filters.marketplace is not None
+    by_product = bool(_PRODUCT_DIMENSIONS.intersection(dims)) or any(
+        f is not None for f in (filters.district, filters.producer_id, filters.craft)
+    )
+    parts = [_segment_totals(s, by_product, by_account, by_period, filters) for s in segments]
+    totals = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("totals")
+    keys = [c for d in dims for c in _dimension_columns(d)]
+    if by_period:
+        keys.append(totals.c.period_start)
+    query = select(*keys, totals.c.tag, *(func.sum(totals.c[s]).label(s) for s in SUMS))
+    query = query.select_from(totals)
+    if by_account:
+        query = query.join(A, A.id == totals.c.account_id)
+    if by_product:
+        query = query.outerjoin(P, P.id == totals.c.product_key)
     if Dimension.PRODUCER in dims:
         query = query.outerjoin(PR, PR.id == P.producer_id)
-    if filters.agency_ids is not None:
-        query = query.where(R.agency_id.in_(list(filters.agency_ids)))
-    if filters.account_id is not None:
-        query = query.where(R.account_id == filters.account_id)
     if filters.marketplace is not None:
         query = query.where(A.adapter == filters.marketplace)
     if filters.district is not None:
@@ -90,9 +127,7 @@ def _segment_query(
         query = query.where(P.producer_id == filters.producer_id)
     if filters.craft is not None:
         query = query.where(P.craft == filters.craft)
-    if filters.product_id is not None:
-        query = query.where(R.product_key == filters.product_id)
-    return query.group_by(*keys) if keys else query
+    return query.group_by(*keys, totals.c.tag)
 
 
 async def summary_rows(
@@ -102,10 +137,9 @@ async def summary_rows(
     by_period: bool,
     filters: Filters,
 ) -> list[dict[str, Any]]:
-    queries = [_segment_query(s, dims, by_period, filters) for s in segments]
-    if not queries:
+    if not segments:
         return []
-    stmt = queries[0] if len(queries) == 1 else union_all(*queries)
+    stmt = summary_query(segments, dims, by_period, filters)
     return [dict(r) for r in (await session.execute(stmt)).mappings().all()]
 
 

@@ -8,6 +8,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -116,6 +117,11 @@ async def summary(
     days_only = period is Dimension.DAY
     parts = segments(start, end, "cur", days_only=days_only)
     parts += segments(prev_start, prev_end, "prev", days_only=days_only)
+    if period is not None:
+        parts = [
+            replace(p, one_bucket=bucket_of(p.start, period) == bucket_of(p.end, period))
+            for p in parts
+        ]
     rows = await repo.summary_rows(session, parts, dims, period is not None, filters)
 
     labels = [name for d in dims for name in _LABELS[d]]
@@ -137,6 +143,8 @@ async def summary(
         else:
             before[key] += int(row["net_paise"] or 0)
 
+    if not dims and period is None:
+        current.setdefault((), [0] * 5)  # ungrouped: one row, even when nothing was sold
     out: list[SalesRow] = []
     totals = [0] * 5
     for full_key in sorted(current, key=_sort_key):
