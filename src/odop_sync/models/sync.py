@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from odop_sync.kit.time import utcnow
@@ -156,6 +156,7 @@ class ScheduleMark(Base):
     __tablename__ = "schedule_marks"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    slot: Mapped[int] = mapped_column(default=0)
+    # time ÷ interval: past 2^31 for intervals under a second (an int32 overflowed on PostgreSQL)
+    slot: Mapped[int] = mapped_column(BigInteger, default=0)
     owner: Mapped[str | None] = mapped_column(String(100))
     fired_at: Mapped[datetime | None]
