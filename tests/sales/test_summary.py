@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -195,6 +195,62 @@ class TestSummaryProperty:
                 assert figures["orders"] == expected["orders"], grouping
         rows = (await _summary(client, key, group_by="district"))["rows"]
         assert {r["district"]: _paise(r["net"]) for r in rows} == dict(by_district)
+
+    @given(
+        orders=st.lists(order_st, min_size=1, max_size=10),
+        first=st.integers(0, 80),  # days after 1 Oct 2025
+        length=st.integers(1, 90),
+    )
+    @settings(
+        max_examples=15, deadline=None, database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )  # fmt: skip
+    async def test_any_range_counts_the_lines_of_its_days_and_the_period_before(
+        self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession],
+        shop: Shop, make_key: MakeKey, orders: list[Any], first: int, length: int,
+    ) -> None:  # fmt: skip
+        """Ranges that start and end inside months (whole months from the monthly rollups, edge
+        days from the daily ones): every grouping's figures are the net of the lines whose
+        Indian day is in the range, each month's row the sum of its days, and previous_net the
+        net of the days just before, of equal length."""
+        await _forget_orders(sessionmaker)
+        key = await make_key("agency", "up-odop")
+        oct1 = T0.replace(month=10, day=1)
+        start = sales_day(oct1) + timedelta(days=first)
+        end = start + timedelta(days=length - 1)
+        net_by_day: dict[date, int] = defaultdict(int)
+        for n, (lines, days, hour, _, later, amazon) in enumerate(orders):
+            account = shop.amazon if amazon else shop.flipkart
+            at = oct1 + timedelta(days=days, hours=hour - oct1.hour)
+            built = [line(sku, q, cancelled=c, returned=r) for sku, q, c, r in lines]
+            await ingest_page(sessionmaker, account, order(f"O-{n}", *built, status=later, at=at))
+            for sku, q, c, r in lines:
+                if later is S.CANCELLED:
+                    c, r = q, 0
+                else:
+                    c = min(c, q)
+                    r = q - c if later is S.RETURNED else min(r, q - c)
+                price = CATALOG[sku][4] if sku in CATALOG else 10_000
+                net_by_day[sales_day(at)] += (q - c - r) * price
+        params = {"from": start.isoformat(), "to": end.isoformat()}
+
+        def net(since: date, until: date) -> int:
+            return sum(v for day, v in net_by_day.items() if since <= day <= until)
+
+        for grouping in ["", "district", "producer", "product,marketplace", "craft,month",
+                         "marketplace,quarter", "day"]:  # fmt: skip
+            body = await _summary(client, key, group_by=grouping, **params)
+            assert _paise(body["totals"]["net"]) == net(start, end), grouping
+            assert _paise(_sum_rows(body["rows"])["net"]) == net(start, end), grouping
+        body = await _summary(client, key, **params)
+        before = net(start - timedelta(days=length), start - timedelta(days=1))
+        assert _paise(body["totals"]["previous_net"]) == before
+        months = (await _summary(client, key, group_by="month", **params))["rows"]
+        days = (await _summary(client, key, group_by="day", **params))["rows"]
+        by_month: dict[str, int] = defaultdict(int)
+        for row in days:
+            by_month[row["period"][:7]] += _paise(row["net"])
+        assert {r["period"]: _paise(r["net"]) for r in months} == dict(by_month)
 
 
 async def _forget_orders(sm: async_sessionmaker[AsyncSession]) -> None:
