@@ -160,7 +160,7 @@ async def top_up(
             for _ in range(5_000):
                 chunk.append(_order(n, rng, variants))
                 n += 1
-            account = accounts[n % 2]
+            account = accounts[n // 5_000 % 2]  # chunks alternate between the accounts
             rows = [
                 {"agency_id": account.agency_id, "account_id": account.id,
                  "marketplace_order_id": o.order_id, "status": o.canonical_status,
