@@ -188,6 +188,22 @@ class TestBadRequests:
         assert r.status_code == 415
         assert "xlsx" in r.json()["detail"].lower()
 
+    async def test_a_multipart_body_with_too_many_parts_gets_422_naming_the_file_field(
+        self, client: httpx.AsyncClient, make_agency: MakeAgency, make_key: MakeKey
+    ) -> None:
+        key = await _agency_key(make_agency, make_key)
+        extra = {f"note{n}": "x" for n in range(12)}
+        r = await client.post(
+            "/v1/batches",
+            data=extra,
+            files={"file": ("kurtas.csv", b"sku\nA-1\n", "text/csv")},
+            headers=bearer(key),
+        )
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        (issue,) = r.json()["errors"]
+        assert issue["field"] == "file" and "Too many fields" in issue["message"]
+
 
 class TestSheetUploads:
     async def _producer(self, client: httpx.AsyncClient, key: str) -> None:

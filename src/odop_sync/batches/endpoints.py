@@ -6,6 +6,7 @@ import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from odop_sync.batches import service
 from odop_sync.batches.intake import parse_sheet
@@ -69,7 +70,15 @@ async def read_intake(request: Request, settings: Settings) -> service.Intake:
     content_type = request.headers.get("content-type", "").lower()
     body = await _read_body(request, limits.max_body_bytes)
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=10)
+        try:
+            form = await request.form(max_files=1, max_fields=10)
+        except StarletteHTTPException as exc:
+            # Starlette's 400 for a malformed body or too many parts: the request is well-formed
+            # HTTP whose content is wrong, which this API answers with a 422 naming the field.
+            raise ValidationProblem(
+                "the multipart body could not be read: send one part named 'file'",
+                errors=[FieldIssue(field="file", message=str(exc.detail))],
+            ) from None
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise ValidationProblem(

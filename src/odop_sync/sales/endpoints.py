@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from odop_sync.auth.service import Principal
@@ -91,19 +91,24 @@ From = Annotated[
 ]
 
 
+IdQuery = Annotated[int | None, Query(ge=1, le=2**62)]
+Text = Annotated[str | None, Query(max_length=120)]
+
+
 async def _summary(
     session: SessionDep,
     principal: PrincipalDep,
-    group_by: GroupBy,
-    from_: From,
-    to: Day,
-    account_id: int | None,
-    marketplace: str | None,
-    district: str | None,
-    producer_id: int | None,
-    craft: str | None,
-    product_id: int | None,
+    group_by: GroupBy = None,
+    from_: From = None,
+    to: Day = None,
+    account_id: IdQuery = None,
+    marketplace: Text = None,
+    district: Text = None,
+    producer_id: IdQuery = None,
+    craft: Text = None,
+    product_id: IdQuery = None,
 ) -> SalesSummary:
+    """The query both the JSON and the CSV answer share (a dependency: one parameter list)."""
     dims = parse_group_by(group_by)
     start, end = _range(from_, to)
     filters = Filters(
@@ -118,31 +123,15 @@ async def _summary(
     return await service.summary(session, start=start, end=end, group_by=dims, filters=filters)
 
 
-IdQuery = Annotated[int | None, Query(ge=1, le=2**62)]
-Text = Annotated[str | None, Query(max_length=120)]
+SummaryDep = Annotated[SalesSummary, Depends(_summary)]
 
 
 @router.get("/summary", response_model_by_alias=True)
-async def sales_summary(
-    session: SessionDep,
-    principal: PrincipalDep,
-    group_by: GroupBy = None,
-    from_: From = None,
-    to: Day = None,
-    account_id: IdQuery = None,
-    marketplace: Text = None,
-    district: Text = None,
-    producer_id: IdQuery = None,
-    craft: Text = None,
-    product_id: IdQuery = None,
-) -> SalesSummary:
+async def sales_summary(result: SummaryDep) -> SalesSummary:
     """Units, gross and net (cancelled and returned units left out), orders and growth against
     the previous period of equal length, per group; `as_of` says how fresh the figures are.
     A partner key sees the agencies granted to it, an agency key its own, admin all."""
-    return await _summary(
-        session, principal, group_by, from_, to, account_id, marketplace, district,
-        producer_id, craft, product_id,
-    )  # fmt: skip
+    return result
 
 
 @router.get(
@@ -150,24 +139,8 @@ async def sales_summary(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}, "description": "a header row, then groups"}},
 )
-async def sales_summary_csv(
-    session: SessionDep,
-    principal: PrincipalDep,
-    group_by: GroupBy = None,
-    from_: From = None,
-    to: Day = None,
-    account_id: IdQuery = None,
-    marketplace: Text = None,
-    district: Text = None,
-    producer_id: IdQuery = None,
-    craft: Text = None,
-    product_id: IdQuery = None,
-) -> StreamingResponse:
+async def sales_summary_csv(result: SummaryDep) -> StreamingResponse:
     """The summary's rows as CSV (money in rupees)."""
-    result = await _summary(
-        session, principal, group_by, from_, to, account_id, marketplace, district,
-        producer_id, craft, product_id,
-    )  # fmt: skip
     name = f"sales-{result.from_}-{result.to}.csv"
     return StreamingResponse(
         service.to_csv(result),
