@@ -133,6 +133,9 @@ class Bench:
             database_url=url,
             log_level="WARNING",
             sync={"rate_limit_scale": SCALE, "feed_poll_s": 0.2, "sweep_interval_s": 30.0},
+            # The production cadence (config/default.toml), as for the sweep: the testing layer's
+            # 1 s orders.pull spent this process's event loop on throttled searchOrders calls.
+            orders={"pull_interval_s": 60.0},
         )
         self.app = create_app(settings, workers=True)
 
