@@ -73,6 +73,10 @@ T = TypeVar("T")
 
 # Item-route windows pushed back to back in one pass before it polls and re-projects again.
 WINDOWS_PER_PASS = 25
+# Variants re-projected per transaction while the item route pushes what is recorded already:
+# small, so the first window goes out soon and no chunk holds the event loop (or SQLite's write
+# lock) for long between two calls.
+PROJECT_WHILE_PUSHING_CHUNK = 250
 
 
 def _owner_name() -> str:
@@ -97,6 +101,37 @@ class _AccountState:
     idle: asyncio.Event = field(default_factory=asyncio.Event)
     last_result: str = ""
     failures: int = 0  # consecutive passes whose calls outlasted the in-process retries
+
+
+class _Frontier:
+    """A re-projection recorded chunk by chunk (ascending variant ids, each chunk committed on
+    its own) while the account pushes: the listings of variants up to `upto` carry their new
+    desired state and may go; the others wait until their chunk is recorded, so no listing is
+    re-projected and pushed at the same time."""
+
+    def __init__(self) -> None:
+        self.upto = 0
+        self.done = False
+        self.version = 0
+        self._moved = asyncio.Event()
+
+    def advance(self, upto: int) -> None:
+        self.upto = max(self.upto, upto)
+        self._bump()
+
+    def close(self) -> None:
+        self.done = True
+        self._bump()
+
+    def _bump(self) -> None:
+        self.version += 1
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
+
+    async def moved_since(self, version: int) -> None:
+        moved = self._moved
+        if self.version == version:
+            await moved.wait()
 
 
 @dataclass
@@ -394,7 +429,7 @@ class SyncEngine:
                 state.last_result = f"halted: {report.halted}"
                 self._wake_later(account_id, self.settings.backoff_base_s)
                 return
-            if report.pushed:
+            if report.pushed or report.drifted:
                 continue
             if report.pending_submissions:
                 with contextlib.suppress(TimeoutError):
@@ -413,6 +448,7 @@ class SyncEngine:
         report = PassReport()
         full = False
         account: MarketplaceAccount | None = None
+        plan: repo.RefreshPlan | None = None  # recorded chunk by chunk while pushing
         if not (state.full or state.variant_ids):
             # Nothing named to re-project (the item route, window after window; a sweep): read
             # the account without queueing for SQLite's write lock behind every other writer.
@@ -437,12 +473,17 @@ class SyncEngine:
                 state.variant_ids.clear()
                 overlap = self.settings.projection_overlap_s
                 if full:
-                    await repo.refresh_desired(session, account, full=True, overlap_s=overlap)
+                    plan = await repo.plan_refresh(session, account, full=True, overlap_s=overlap)
                 else:
                     if ids:
                         await repo.refresh_desired(session, account, variant_ids=ids)
                     if scan or account.projected_at is None:
-                        await repo.refresh_desired(session, account, overlap_s=overlap)
+                        plan = await repo.plan_refresh(session, account, overlap_s=overlap)
+                if plan is not None and not self._project_while_pushing(account, plan):
+                    for chunk in plan.chunks():
+                        await repo.refresh_chunk(session, account, plan, chunk)
+                    await repo.finish_refresh(session, account, plan)
+                    plan = None
         elif not account.enabled:
             report.halted = "the account is gone or disabled"
             return report
@@ -453,8 +494,14 @@ class SyncEngine:
         try:
             report.pending_submissions = await self._poll(account, client.adapter)
             if full:
+                # Before the push, and before a re-projection recorded while pushing starts (its
+                # chunks and the drift marks write the same rows): it reads back the listings
+                # confirmed before this pass, not the ones this pass is about to confirm.
                 report.drifted = await self._reconcile_remote(account, client.adapter)
-            report.pushed = await self._push_due(account, client.adapter)
+            if plan is None:
+                report.pushed = await self._push_due(account, client.adapter)
+            else:
+                report.pushed = await self._project_and_push(account, client.adapter, plan)
         except PermanentAdapterError as exc:
             if isinstance(exc, AuthenticationError):
                 await self._record_account_problem(account_id, exc)
@@ -462,6 +509,60 @@ class SyncEngine:
             else:
                 raise
         return report
+
+    def _project_while_pushing(self, account: MarketplaceAccount, plan: repo.RefreshPlan) -> bool:
+        """Whether to record this re-projection chunk by chunk while the item route pushes what
+        is recorded already, instead of all of it before the first call (a full pass over
+        20,000 variants took 4-5 s with the marketplace's rate idle). Only for more than one
+        chunk, and only where no bulk feed can follow: the feed route is chosen by the size of
+        the whole dirty set, which a re-projection half recorded would understate."""
+        if len(plan.todo) <= PROJECT_WHILE_PUSHING_CHUNK:
+            return False
+        cls = self.adapters.get(account.adapter)
+        if cls is None:
+            return False
+        feeds = self.settings.bulk_feeds and Capability.BULK_FEED in cls.capabilities
+        return not (feeds and any(x.bulk_threshold is not None for x in cls.limits.values()))
+
+    async def _project_and_push(
+        self, account: MarketplaceAccount, adapter: Adapter, plan: repo.RefreshPlan
+    ) -> int:
+        """Record the plan's chunks, each in a transaction of its own, and push the due
+        listings of the chunks recorded so far meanwhile. The watermark moves in the last
+        chunk's transaction: a crash half way leaves it, and the next pass covers the same
+        ground again (every chunk recorded stays, desired against confirmed)."""
+        frontier = _Frontier()
+
+        async def project() -> None:
+            try:
+                chunks = plan.chunks(PROJECT_WHILE_PUSHING_CHUNK)
+                for n, chunk in enumerate(chunks):
+                    async with transaction(self.sessionmaker) as session:
+                        await repo.refresh_chunk(session, account, plan, chunk)
+                        if n == len(chunks) - 1:
+                            await repo.finish_refresh(session, account, plan)
+                    frontier.advance(chunk[-1])
+            finally:
+                frontier.close()
+
+        projecting = asyncio.ensure_future(project())
+        try:
+            pushed = await self._push_due(account, adapter, frontier)
+        except asyncio.CancelledError:
+            # Stopping, or the lease is lost: as after a crash, the watermark has not moved.
+            projecting.cancel()
+            with contextlib.suppress(BaseException):
+                await projecting
+            raise
+        except Exception:
+            # A failed push must not cut the re-projection short (a full pass after a rule
+            # change would leave part of the catalog projected the old way behind a watermark
+            # that no longer covers it): record it to the end, then fail.
+            with contextlib.suppress(Exception):
+                await projecting
+            raise
+        await projecting  # its failure is the pass's
+        return pushed
 
     async def adapter_for(self, account: MarketplaceAccount) -> Adapter | str:
         """The account's adapter (one per account, shared rate limits), or why there is none."""
@@ -653,8 +754,11 @@ class SyncEngine:
             drifted += len(drifts)
             SYNC_ITEMS.labels(adapter.slug, "drifted").inc(len(drifts))
 
-    async def _push_due(self, account: MarketplaceAccount, adapter: Adapter) -> int:
-        """Push one round of due dirty listings: content first, then offer-only changes."""
+    async def _push_due(
+        self, account: MarketplaceAccount, adapter: Adapter, frontier: _Frontier | None = None
+    ) -> int:
+        """Push one round of due dirty listings: content first, then offer-only changes.
+        `frontier`: a re-projection in progress; only what it has recorded goes."""
         pushed = 0
         for content in (True, False):
             capability = Capability.PUSH_LISTINGS if content else Capability.PUSH_OFFERS
@@ -678,12 +782,21 @@ class SyncEngine:
                 bulk = due >= (limit.bulk_threshold or 0)
             if not bulk:
                 pushed += await self._push_windows(
-                    account, adapter, capability, operation, limit, content=content
+                    account,
+                    adapter,
+                    capability,
+                    operation,
+                    limit,
+                    content=content,
+                    frontier=frontier,
                 )
                 continue
             size = self.settings.feed_max_items
+            upto = None if frontier is None or frontier.done else frontier.upto
             async with self.read_sessionmaker() as session:
-                listings = await repo.due_listings(session, account.id, content=content, limit=size)
+                listings = await repo.due_listings(
+                    session, account.id, content=content, limit=size, variants_upto=upto
+                )
                 desired = await repo.project_listings(session, account, listings)
             if not listings:
                 continue
@@ -703,6 +816,7 @@ class SyncEngine:
         limit: OperationLimit,
         *,
         content: bool,
+        frontier: _Frontier | None = None,
     ) -> int:
         """The item route: window after window of due listings, each committed on its own, the
         next one read and projected while the current one is on the wire and saved while the
@@ -714,15 +828,22 @@ class SyncEngine:
         tasks: list[asyncio.Task[int]] = []
 
         async def fetch() -> tuple[list[Listing], dict[int, Any]]:
-            async with self.read_sessionmaker() as session:
-                rows = await repo.due_listings(
-                    session,
-                    account.id,
-                    content=content,
-                    limit=self.settings.window_items,
-                    exclude=in_flight,
-                )
-                return rows, await repo.project_listings(session, account, rows)
+            while True:
+                version = frontier.version if frontier is not None else 0
+                upto = None if frontier is None or frontier.done else frontier.upto
+                async with self.read_sessionmaker() as session:
+                    rows = await repo.due_listings(
+                        session,
+                        account.id,
+                        content=content,
+                        limit=self.settings.window_items,
+                        exclude=in_flight,
+                        variants_upto=upto,
+                    )
+                    if rows or frontier is None or upto is None:
+                        return rows, await repo.project_listings(session, account, rows)
+                # Nothing due among what the re-projection has recorded yet: its next chunk.
+                await frontier.moved_since(version)
 
         async def window(rows: list[Listing], desired: dict[int, Any], sent: asyncio.Event) -> int:
             try:

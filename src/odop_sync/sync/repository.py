@@ -164,6 +164,141 @@ def _dirty(listing: Listing | dict[str, Any], desired: Desired) -> bool:
     )
 
 
+@dataclass
+class RefreshPlan:
+    """What one re-projection covers: the variant ids, in ascending order (projected chunk by
+    chunk), and the moment it began, which becomes the account's watermark once every chunk is
+    recorded (a re-projection cut short leaves the watermark where it was, so the next one
+    covers the same ground again)."""
+
+    todo: list[int]
+    started: datetime
+    watermark: bool  # a scan or a full pass (not named variants): advances projected_at
+    result: RefreshResult = field(default_factory=RefreshResult)
+
+    def chunks(self, size: int = REFRESH_CHUNK) -> list[Sequence[int]]:
+        return list(_chunks(self.todo, size))
+
+
+async def plan_refresh(
+    session: AsyncSession,
+    account: MarketplaceAccount,
+    *,
+    variant_ids: Sequence[int] | None = None,
+    full: bool = False,
+    overlap_s: float = 10.0,
+) -> RefreshPlan:
+    """The variants a re-projection covers: the given ids, or those changed since the account's
+    watermark (less `overlap_s`), or all of them."""
+    started = utcnow()
+    since = None
+    if variant_ids is None and not full and account.projected_at is not None:
+        since = account.projected_at - timedelta(seconds=overlap_s)
+    if variant_ids is None:
+        todo = await catalog_ids(session, account.agency_id, since=since)
+    else:
+        todo = sorted(set(variant_ids))
+    return RefreshPlan(todo, started, watermark=variant_ids is None)
+
+
+async def refresh_chunk(
+    session: AsyncSession, account: MarketplaceAccount, plan: RefreshPlan, ids: Sequence[int]
+) -> None:
+    """Re-project these variants (a chunk of the plan) and record their desired hashes."""
+    started, result = plan.started, plan.result
+    rules = AccountRules.of(account)
+    rows = await load_catalog(session, account.agency_id, variant_ids=ids)
+    result.projected += len(rows)
+    if not rows:
+        return
+    desired = {d.variant_id: d for d in (project(v, p, pr, rules) for v, p, pr in rows)}
+    existing: dict[int, Listing] = {}
+    for some in _chunks(sorted(desired)):
+        found = await session.scalars(
+            select(Listing).where(Listing.account_id == account.id, Listing.variant_id.in_(some))
+        )
+        existing.update((row.variant_id, row) for row in found)
+    inserts, updates = [], []
+    for variant_id, want in desired.items():
+        have = existing.get(variant_id)
+        if have is None:
+            inserts.append(
+                {
+                    "account_id": account.id,
+                    "variant_id": variant_id,
+                    "sku": want.sku,
+                    "status": ListingStatus.PENDING,
+                    "desired_content_hash": want.content_hash,
+                    "desired_offer_hash": want.offer_hash,
+                    "desired_price_paise": want.price.final_paise,
+                    "desired_quantity": want.stock.available_to_sell,
+                    "dirty_since": started,
+                    "failure_count": 0,
+                    "created_at": started,
+                    "updated_at": started,
+                }
+            )
+            continue
+        if (
+            have.desired_content_hash == want.content_hash
+            and have.desired_offer_hash == want.offer_hash
+            and have.sku == want.sku
+        ):
+            continue
+        change: dict[str, Any] = {
+            "id": have.id,
+            "sku": want.sku,
+            "desired_content_hash": want.content_hash,
+            "desired_offer_hash": want.offer_hash,
+            "desired_price_paise": want.price.final_paise,
+            "desired_quantity": want.stock.available_to_sell,
+            "updated_at": started,
+        }
+        dirty = _dirty(have, want)
+        change["dirty_since"] = (have.dirty_since or started) if dirty else None
+        remapped = (
+            have.status is ListingStatus.NEEDS_MAPPING
+            and have.desired_content_hash != want.content_hash
+        )
+        if have.status in (ListingStatus.REJECTED, ListingStatus.PAUSED) or remapped:
+            # The product changed: what was refused may now pass. Try again at once. (A
+            # listing waiting for its catalog mapping waits on until its content changes:
+            # the mapping is content, a new price alone does not map it.)
+            change.update(
+                status=ListingStatus.PENDING,
+                failure_count=0,
+                failure_signature=None,
+                paused_reason=None,
+                next_attempt_at=None,
+            )
+        elif have.status is ListingStatus.LIVE and dirty:
+            change["status"] = ListingStatus.PENDING
+        elif have.status is ListingStatus.PENDING and not dirty:
+            change["status"] = ListingStatus.LIVE
+        updates.append(change)
+    if inserts:
+        await session.execute(insert(Listing), inserts)
+    if updates:
+        await session.execute(update(Listing), updates)
+    result.created += len(inserts)
+    result.changed += len(updates)
+
+
+async def finish_refresh(
+    session: AsyncSession, account: MarketplaceAccount, plan: RefreshPlan
+) -> None:
+    """Every chunk of the plan is recorded: advance the account's watermark (scans, full)."""
+    if not plan.watermark:
+        return
+    account.projected_at = plan.started
+    await session.execute(
+        update(MarketplaceAccount)
+        .where(MarketplaceAccount.id == account.id)
+        .values(projected_at=plan.started)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def refresh_desired(
     session: AsyncSession,
     account: MarketplaceAccount,
@@ -174,98 +309,18 @@ async def refresh_desired(
 ) -> RefreshResult:
     """Re-project the variants that changed (given ids, or since the account's watermark, or
     all) and record their desired hashes: new listings are created, changed ones become dirty,
-    and a rejected or paused listing whose product changed gets another chance."""
-    started = utcnow()
-    rules = AccountRules.of(account)
-    since = None
-    if variant_ids is None and not full and account.projected_at is not None:
-        since = account.projected_at - timedelta(seconds=overlap_s)
+    and a rejected or paused listing whose product changed gets another chance. All in the
+    caller's transaction; the engine also runs a plan chunk by chunk (each committed on its
+    own) to push while it projects."""
+    plan = await plan_refresh(
+        session, account, variant_ids=variant_ids, full=full, overlap_s=overlap_s
+    )
     # In chunks, so memory stays flat however large the catalog (a full pass over 20,000
     # variants held every row, projection and listing at once).
-    if variant_ids is None:
-        todo = await catalog_ids(session, account.agency_id, since=since)
-    else:
-        todo = sorted(set(variant_ids))
-    result = RefreshResult()
-    for chunk in _chunks(todo, REFRESH_CHUNK):
-        rows = await load_catalog(session, account.agency_id, variant_ids=chunk)
-        result.projected += len(rows)
-        if not rows:
-            continue
-        desired = {d.variant_id: d for d in (project(v, p, pr, rules) for v, p, pr in rows)}
-        existing: dict[int, Listing] = {}
-        for ids in _chunks(sorted(desired)):
-            found = await session.scalars(
-                select(Listing).where(Listing.account_id == account.id, Listing.variant_id.in_(ids))
-            )
-            existing.update((row.variant_id, row) for row in found)
-        inserts, updates = [], []
-        for variant_id, want in desired.items():
-            have = existing.get(variant_id)
-            if have is None:
-                inserts.append(
-                    {
-                        "account_id": account.id,
-                        "variant_id": variant_id,
-                        "sku": want.sku,
-                        "status": ListingStatus.PENDING,
-                        "desired_content_hash": want.content_hash,
-                        "desired_offer_hash": want.offer_hash,
-                        "desired_price_paise": want.price.final_paise,
-                        "desired_quantity": want.stock.available_to_sell,
-                        "dirty_since": started,
-                        "failure_count": 0,
-                        "created_at": started,
-                        "updated_at": started,
-                    }
-                )
-                continue
-            if (
-                have.desired_content_hash == want.content_hash
-                and have.desired_offer_hash == want.offer_hash
-                and have.sku == want.sku
-            ):
-                continue
-            change: dict[str, Any] = {
-                "id": have.id,
-                "sku": want.sku,
-                "desired_content_hash": want.content_hash,
-                "desired_offer_hash": want.offer_hash,
-                "desired_price_paise": want.price.final_paise,
-                "desired_quantity": want.stock.available_to_sell,
-                "updated_at": started,
-            }
-            dirty = _dirty(have, want)
-            change["dirty_since"] = (have.dirty_since or started) if dirty else None
-            remapped = (
-                have.status is ListingStatus.NEEDS_MAPPING
-                and have.desired_content_hash != want.content_hash
-            )
-            if have.status in (ListingStatus.REJECTED, ListingStatus.PAUSED) or remapped:
-                # The product changed: what was refused may now pass. Try again at once. (A
-                # listing waiting for its catalog mapping waits on until its content changes:
-                # the mapping is content, a new price alone does not map it.)
-                change.update(
-                    status=ListingStatus.PENDING,
-                    failure_count=0,
-                    failure_signature=None,
-                    paused_reason=None,
-                    next_attempt_at=None,
-                )
-            elif have.status is ListingStatus.LIVE and dirty:
-                change["status"] = ListingStatus.PENDING
-            elif have.status is ListingStatus.PENDING and not dirty:
-                change["status"] = ListingStatus.LIVE
-            updates.append(change)
-        if inserts:
-            await session.execute(insert(Listing), inserts)
-        if updates:
-            await session.execute(update(Listing), updates)
-        result.created += len(inserts)
-        result.changed += len(updates)
-    if variant_ids is None:
-        account.projected_at = started
-    return result
+    for chunk in plan.chunks():
+        await refresh_chunk(session, account, plan, chunk)
+    await finish_refresh(session, account, plan)
+    return plan.result
 
 
 # dirty selection ---------------------------------------------------------------------------
@@ -306,15 +361,19 @@ async def due_listings(
     content: bool,
     limit: int,
     exclude: Collection[int] = (),
+    variants_upto: int | None = None,
 ) -> list[Listing]:
     """Dirty listings whose turn it is, oldest change first. `content`: those whose content
     must be (re)sent; otherwise those whose content is confirmed and only the offer differs.
-    `exclude`: ids on their way already (pushed, results not yet saved)."""
+    `exclude`: ids on their way already (pushed, results not yet saved). `variants_upto`: only
+    listings of variants up to this id (a re-projection in progress has recorded those)."""
     now = utcnow()
     kind = Listing.desired_content_hash.is_distinct_from(Listing.confirmed_content_hash)
     query = select(Listing).where(_due(account_id, now), kind if content else not_(kind))
     if exclude:
         query = query.where(Listing.id.notin_(sorted(exclude)))
+    if variants_upto is not None:
+        query = query.where(Listing.variant_id <= variants_upto)
     query = query.order_by(Listing.dirty_since, Listing.id).limit(limit)
     return list(await session.scalars(query))
 
