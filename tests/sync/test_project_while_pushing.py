@@ -4,7 +4,6 @@ converges, and the watermark moves only once every chunk of a re-projection is i
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from odop_sync.models import ListingStatus, MarketplaceAccount
 from odop_sync.sync import engine as engine_module
 from odop_sync.sync import repository as repo
-from tests.sync.conftest import MakeWorld
+from tests.sync.conftest import MakeWorld, eventually
 from tests.sync.test_end_to_end import _assert_converged
 
 
@@ -39,9 +38,10 @@ async def test_a_full_pass_pushes_while_it_projects(
         if not calls_before_last_chunk and chunked and ids[-1] == plan.todo[-1]:
             # The first re-projection's last chunk waits (up to 10 s) for a marketplace call:
             # an engine that pushed only after projecting everything would never make one.
-            async with asyncio.timeout(10):
-                while not world.sandbox.call_count(write):
-                    await asyncio.sleep(0.01)
+            async def called() -> bool:
+                return world.sandbox.call_count(write) > 0
+
+            await eventually(called, timeout=10)
             calls_before_last_chunk.append(world.sandbox.call_count(write))
         await chunk(session, account, plan, ids, *a, **kw)
         recorded[id(plan)] = recorded.get(id(plan), 0) + len(ids)

@@ -92,6 +92,10 @@ class Listing(IdMixin, TimestampMixin, Base):
     next_attempt_at: Mapped[datetime | None]
     last_pushed_at: Mapped[datetime | None]
     last_confirmed_at: Mapped[datetime | None]
+    # The newest updated_at of the variant, product and producer as last projected: a scan
+    # re-projects only the variants changed after it (the watermark's overlap alone re-projected
+    # every variant changed in the seconds before the last projection, a whole batch's worth).
+    source_changed_at: Mapped[datetime | None]
 
 
 class ListingIssue(IdMixin, Base):

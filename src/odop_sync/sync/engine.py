@@ -457,7 +457,10 @@ class SyncEngine:
                 if account is not None and state.scan and account.projected_at is not None:
                     lag = timedelta(seconds=self.settings.projection_overlap_s)
                     since = account.projected_at - lag
-                    if not await repo.catalog_ids(session, account.agency_id, since=since):
+                    changed = await repo.catalog_ids(
+                        session, account.agency_id, since=since, account_id=account.id
+                    )
+                    if not changed:
                         # Nothing changed since the watermark; it stays where it is.
                         state.scan = False
             if account is not None and (account.projected_at is None or state.scan):

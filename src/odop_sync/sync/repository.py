@@ -116,9 +116,15 @@ def _changed_since(since: datetime) -> Any:
 
 
 async def catalog_ids(
-    session: AsyncSession, agency_id: int, *, since: datetime | None = None
+    session: AsyncSession,
+    agency_id: int,
+    *,
+    since: datetime | None = None,
+    account_id: int | None = None,
 ) -> list[int]:
-    """Ids of the agency's variants (changed since `since`, counting product and producer)."""
+    """Ids of the agency's variants (changed since `since`, counting product and producer);
+    with `account_id`, only those the account's listing has not been projected from since they
+    changed (no listing yet, or a variant, product or producer row newer than its stamp)."""
     query = (
         select(Variant.id)
         .join(Product, Variant.product_id == Product.id)
@@ -127,6 +133,19 @@ async def catalog_ids(
     )
     if since is not None:
         query = query.where(_changed_since(since))
+    if account_id is not None:
+        stamp = Listing.source_changed_at
+        query = query.outerjoin(
+            Listing, and_(Listing.account_id == account_id, Listing.variant_id == Variant.id)
+        ).where(
+            or_(
+                Listing.id.is_(None),
+                stamp.is_(None),
+                stamp < Variant.updated_at,
+                stamp < Product.updated_at,
+                stamp < Producer.updated_at,
+            )
+        )
     return list(await session.scalars(query.order_by(Variant.id)))
 
 
@@ -195,7 +214,10 @@ async def plan_refresh(
     if variant_ids is None and not full and account.projected_at is not None:
         since = account.projected_at - timedelta(seconds=overlap_s)
     if variant_ids is None:
-        todo = await catalog_ids(session, account.agency_id, since=since)
+        # A scan skips what was projected from the variant's current rows already (the overlap
+        # is there for writes committed late, which the stamps catch row by row).
+        unstamped = account.id if since is not None else None
+        todo = await catalog_ids(session, account.agency_id, since=since, account_id=unstamped)
     else:
         todo = sorted(set(variant_ids))
     return RefreshPlan(todo, started, watermark=variant_ids is None)
@@ -212,21 +234,24 @@ async def refresh_chunk(
     if not rows:
         return
     desired = {d.variant_id: d for d in (project(v, p, pr, rules) for v, p, pr in rows)}
+    stamps = {v.id: max(v.updated_at, p.updated_at, pr.updated_at) for v, p, pr in rows}
     existing: dict[int, Listing] = {}
     for some in _chunks(sorted(desired)):
         found = await session.scalars(
             select(Listing).where(Listing.account_id == account.id, Listing.variant_id.in_(some))
         )
         existing.update((row.variant_id, row) for row in found)
-    inserts, updates = [], []
+    inserts, updates, restamps = [], [], []
     for variant_id, want in desired.items():
         have = existing.get(variant_id)
+        stamp = stamps[variant_id]
         if have is None:
             inserts.append(
                 {
                     "account_id": account.id,
                     "variant_id": variant_id,
                     "sku": want.sku,
+                    "source_changed_at": stamp,
                     "status": ListingStatus.PENDING,
                     "desired_content_hash": want.content_hash,
                     "desired_offer_hash": want.offer_hash,
@@ -244,10 +269,13 @@ async def refresh_chunk(
             and have.desired_offer_hash == want.offer_hash
             and have.sku == want.sku
         ):
+            if have.source_changed_at != stamp:
+                restamps.append({"id": have.id, "source_changed_at": stamp})
             continue
         change: dict[str, Any] = {
             "id": have.id,
             "sku": want.sku,
+            "source_changed_at": stamp,
             "desired_content_hash": want.content_hash,
             "desired_offer_hash": want.offer_hash,
             "desired_price_paise": want.price.final_paise,
@@ -280,6 +308,8 @@ async def refresh_chunk(
         await session.execute(insert(Listing), inserts)
     if updates:
         await session.execute(update(Listing), updates)
+    if restamps:
+        await session.execute(update(Listing), restamps)
     result.created += len(inserts)
     result.changed += len(updates)
 
