@@ -71,3 +71,39 @@ async def test_a_full_pass_pushes_while_it_projects(
         assert row.status is ListingStatus.LIVE, row.sku
         assert row.confirmed_content_hash == row.desired_content_hash
         assert row.confirmed_offer_hash == row.desired_offer_hash
+
+
+async def test_a_wake_up_does_not_stop_the_push_while_a_projection_is_recorded(
+    make_world: MakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pass waits for its re-projection in any case: a wake-up (a catalog change, a sweep)
+    arriving meanwhile must not end its windows early, or the marketplace's rate idles until
+    the last chunk is in."""
+    world = await make_world()
+    engine = world.app.state.sync
+    engine.settings = engine.settings.model_copy(update={"bulk_feeds": False, "window_items": 5})
+    monkeypatch.setattr(engine_module, "PROJECT_WHILE_PUSHING_CHUNK", 10)
+    chunk = repo.refresh_chunk
+    account_id = await world.create_account()
+    held: list[int] = []
+
+    async def held_chunk(
+        session: Any, account: Any, plan: repo.RefreshPlan, ids: Any, *a: Any, **kw: Any
+    ) -> None:
+        chunked = len(ids) < len(plan.todo)
+        if chunked and not held and ids[0] == plan.todo[0]:
+            engine.wake(account_id)  # arrives while the first chunk is being recorded
+        if chunked and not held and ids[-1] == plan.todo[-1]:
+            # More calls than one window makes: the windows went on after the wake-up.
+            async def more_than_a_window() -> bool:
+                return world.sandbox.call_count("putListingsItem") > 5
+
+            await eventually(more_than_a_window, timeout=10)
+            held.append(world.sandbox.call_count("putListingsItem"))
+        await chunk(session, account, plan, ids, *a, **kw)
+
+    monkeypatch.setattr(repo, "refresh_chunk", held_chunk)
+    run = await world.sync_now(account_id)
+    assert run["status"] == "done", run
+    assert held and held[0] > 5
+    await _assert_converged(world, account_id)

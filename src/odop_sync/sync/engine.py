@@ -825,7 +825,8 @@ class SyncEngine:
         next one read and projected while the current one is on the wire and saved while the
         next one is, so the marketplace's rate goes to calls instead of waiting on the database.
         Returns after WINDOWS_PER_PASS windows, or at once on a wake-up (the pass then
-        re-projects and polls)."""
+        re-projects and polls), but not before a re-projection in progress (`frontier`) is
+        recorded: the pass waits for it anyway."""
         state = self._accounts.get(account.id)
         in_flight: set[int] = set()  # pushed, results not saved yet: not due again
         tasks: list[asyncio.Task[int]] = []
@@ -859,13 +860,15 @@ class SyncEngine:
 
         try:
             rows, desired = await fetch()
-            for _ in range(WINDOWS_PER_PASS):
-                if not rows or any(t.done() and t.exception() for t in tasks):
-                    break
+            while rows and not any(t.done() and t.exception() for t in tasks):
                 in_flight.update(row.id for row in rows)
                 sent = asyncio.Event()
                 tasks.append(asyncio.ensure_future(window(rows, desired, sent)))
-                if state is not None and state.event.is_set():
+                # While a re-projection is being recorded the pass cannot end before it does:
+                # stopping at a wake-up or at the window count would only idle the rate.
+                projecting = frontier is not None and not frontier.done
+                woken = state is not None and state.event.is_set()
+                if not projecting and (len(tasks) >= WINDOWS_PER_PASS or woken):
                     break
                 rows, desired = await fetch()
                 await sent.wait()
