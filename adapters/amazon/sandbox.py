@@ -2,7 +2,8 @@
 
 - `POST /auth/o2/token`: Login with Amazon refresh_token grant; access tokens expire.
 - Listings Items 2021-08-01: PUT/PATCH/GET/DELETE `/listings/2021-08-01/items/{sellerId}/{sku}`,
-  GET `/listings/2021-08-01/items/{sellerId}` (search).
+  GET `/listings/2021-08-01/items/{sellerId}` (searchListingsItems: query validated against the
+  spec, `identifiers` matched by SKU, `includedData` honoured, pages of `pageSize` up to 20).
 - Feeds 2021-06-30: POST `/documents`, POST `/feeds`, GET/DELETE `/feeds/{feedId}`,
   GET `/documents/{id}`; the presigned upload/download URLs are served here too.
 - Orders 2026-01-01: GET `/orders/2026-01-01/orders` (searchOrders), query validated against the
@@ -179,7 +180,10 @@ class AmazonSandbox(SandboxBase):
         }
         orders_spec = json.loads((root / "orders_2026-01-01.json").read_text(encoding="utf-8"))
         self.query_validators = {
-            "searchOrders": QueryValidator.for_openapi_operation(orders_spec, "searchOrders")
+            "searchListingsItems": QueryValidator.for_openapi_operation(
+                listings, "searchListingsItems"
+            ),
+            "searchOrders": QueryValidator.for_openapi_operation(orders_spec, "searchOrders"),
         }
         self.orders = OrderBook(self, self.state, self.clock, life=order_life, seed=seed)
         self.app = self._build_app()
@@ -465,6 +469,71 @@ class AmazonSandbox(SandboxBase):
             }
         body["lastUpdatedBefore" if by_update else "createdBefore"] = window[1]
         return self._ok(body, "searchOrders")
+
+    # searchListingsItems --------------------------------------------------------------------
+
+    def _search_listings(self, seller: str, request: Request) -> Response:
+        """The query checked against the spec (types, enums, `identifiers` maxItems 20,
+        `pageSize` maximum 20, no unknown parameters), then the seller's listings by SKU, or
+        those `identifiers` name, a page at a time with the `includedData` asked for (default
+        `summaries`). Only SKU identifiers are matched: other types find nothing here."""
+        values, problems = self.query_validators["searchListingsItems"].parse(
+            request.query_params.multi_items()
+        )
+        if problems:
+            return _errors(
+                400,
+                "InvalidInput",
+                "Request has missing or invalid parameters and cannot be parsed.",
+                "; ".join(str(p) for p in problems[:5]),
+            )
+        marketplace_id, bad = self._marketplace(request)
+        if bad is not None or marketplace_id is None:
+            return bad or _errors(400, "InvalidInput", "marketplaceIds")
+        identifiers = [i for i in values.get("identifiers", ()) if i]
+        kind = values.get("identifiersType")
+        if identifiers and kind is None:
+            return _errors(400, "InvalidInput", "identifiersType is required with identifiers.")
+        if kind is not None and not identifiers:
+            return _errors(400, "InvalidInput", "identifiers is required with identifiersType.")
+        filters = {
+            "identifiers": identifiers,
+            "variationParentSku": values.get("variationParentSku"),
+            "packageHierarchySku": values.get("packageHierarchySku"),
+        }
+        exclusive = [name for name, value in filters.items() if value]
+        if len(exclusive) > 1:
+            return _errors(400, "InvalidInput", f"{' and '.join(exclusive)} cannot be combined.")
+        size = values.get("pageSize", 10)
+        if size < 1:
+            return _errors(400, "InvalidInput", "pageSize must be between 1 and 20.")
+        try:
+            start = int(values.get("pageToken", "0"))
+            if start < 0:
+                raise ValueError(start)
+        except ValueError:
+            return _errors(400, "InvalidInput", "pageToken does not belong to this search.")
+        listings = self.state.table(seller, "listings")
+        if kind is None:
+            skus = sorted(listings)
+        elif kind == "SKU":
+            skus = sorted({i for i in identifiers if i in listings})
+        else:
+            skus = []
+        included = set(values.get("includedData") or ("summaries",))
+        page = skus[start : start + size]
+        body: dict[str, Any] = {
+            "numberOfResults": len(skus),
+            "items": [self._item(seller, sku, marketplace_id, included) for sku in page],
+        }
+        pagination: dict[str, str] = {}
+        if start + size < len(skus):
+            pagination["nextToken"] = str(start + size)
+        if start > 0:
+            pagination["previousToken"] = str(max(0, start - size))
+        if pagination:
+            body["pagination"] = pagination
+        return self._ok(body, "searchListingsItems")
 
     # listings logic (shared by the item API and feeds) ---------------------------------------
 
@@ -888,20 +957,7 @@ class AmazonSandbox(SandboxBase):
             seller, refused = await sandbox._enter(request, "searchListingsItems", seller_id)
             if refused is not None:
                 return refused
-            marketplace_id, bad = sandbox._marketplace(request)
-            if bad is not None or marketplace_id is None:
-                return bad or _errors(400, "InvalidInput", "marketplaceIds")
-            skus = sorted(sandbox.state.table(seller, "listings"))
-            size = min(20, int(request.query_params.get("pageSize", "10")))
-            start = int(request.query_params.get("pageToken", "0") or 0)
-            page = skus[start : start + size]
-            body: dict[str, Any] = {
-                "numberOfResults": len(skus),
-                "items": [sandbox._item(seller, s, marketplace_id, {"summaries"}) for s in page],
-            }
-            if start + size < len(skus):
-                body["pagination"] = {"nextToken": str(start + size)}
-            return sandbox._ok(body, "searchListingsItems")
+            return sandbox._search_listings(seller, request)
 
         async def write_listing(
             operation: str, apply: Any, seller_id: str, sku: str, request: Request

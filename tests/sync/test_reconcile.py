@@ -76,16 +76,23 @@ class TestReconcile:
         world = await make_world(items=8)
         account_id = await world.create_account()
         assert (await world.sync_now(account_id))["status"] == "done"
-        operations = ("getListingsItem", "putListingsItem", "patchListingsItem", "createFeed")
+        operations = (
+            "searchListingsItems",
+            "getListingsItem",
+            "putListingsItem",
+            "patchListingsItem",
+            "createFeed",
+        )
         before = {op: world.sandbox.call_count(op) for op in operations}
         engine = world.app.state.sync
         await engine.sweep(full=True)
         await engine.wait_all_idle()
         after = {op: world.sandbox.call_count(op) for op in operations}
-        # Every SKU was read back once, and nothing was written.
-        assert after["getListingsItem"] - before["getListingsItem"] == 8
-        for write in operations[1:]:
-            assert after[write] == before[write], write
+        # The 8 SKUs were read back in one search (up to 20 SKUs a call, none one by one),
+        # and nothing was written.
+        assert after["searchListingsItems"] - before["searchListingsItems"] == 1
+        for other in operations[1:]:
+            assert after[other] == before[other], other
 
     async def test_stock_sold_down_on_amazon_before_the_order_is_pulled_is_not_put_back(
         self, make_world: MakeWorld
