@@ -101,6 +101,9 @@ class _AccountState:
     idle: asyncio.Event = field(default_factory=asyncio.Event)
     last_result: str = ""
     failures: int = 0  # consecutive passes whose calls outlasted the in-process retries
+    # A remote reconcile in progress: the id of the last listing it read back (0: none yet).
+    # One page a pass, so what the catalog changes meanwhile goes out between two pages.
+    reconcile_after: int | None = None
 
 
 class _Frontier:
@@ -138,7 +141,8 @@ class _Frontier:
 class PassReport:
     pushed: int = 0
     pending_submissions: int = 0
-    drifted: int = 0  # confirmed listings the marketplace showed otherwise (full passes only)
+    drifted: int = 0  # confirmed listings the marketplace showed otherwise (reconcile pages)
+    reconciling: bool = False  # a remote reconcile has pages left
     halted: str | None = None  # the account cannot be synced now (credentials, adapter)
 
 
@@ -429,7 +433,7 @@ class SyncEngine:
                 state.last_result = f"halted: {report.halted}"
                 self._wake_later(account_id, self.settings.backoff_base_s)
                 return
-            if report.pushed or report.drifted:
+            if report.pushed or report.drifted or report.reconciling:
                 continue
             if report.pending_submissions:
                 with contextlib.suppress(TimeoutError):
@@ -474,6 +478,8 @@ class SyncEngine:
                 full, ids, scan = state.full, sorted(state.variant_ids), state.scan
                 state.full, state.scan = False, False
                 state.variant_ids.clear()
+                if full and state.reconcile_after is None:
+                    state.reconcile_after = 0  # read every confirmed listing back, page by page
                 overlap = self.settings.projection_overlap_s
                 if full:
                     plan = await repo.plan_refresh(session, account, full=True, overlap_s=overlap)
@@ -496,11 +502,11 @@ class SyncEngine:
             return report
         try:
             report.pending_submissions = await self._poll(account, client.adapter)
-            if full:
+            if state.reconcile_after is not None:
                 # Before the push, and before a re-projection recorded while pushing starts (its
-                # chunks and the drift marks write the same rows): it reads back the listings
-                # confirmed before this pass, not the ones this pass is about to confirm.
-                report.drifted = await self._reconcile_remote(account, client.adapter)
+                # chunks and the drift marks write the same rows).
+                report.drifted = await self._reconcile_page(account, client.adapter, state)
+                report.reconciling = state.reconcile_after is not None
             if plan is None:
                 report.pushed = await self._push_due(account, client.adapter)
             else:
@@ -710,52 +716,58 @@ class SyncEngine:
                 await _insert_attempts(session, attempts)
         return still_open
 
-    async def _reconcile_remote(self, account: MarketplaceAccount, adapter: Adapter) -> int:
-        """Compare the marketplace's copy of every confirmed listing with what it confirmed, and
-        mark what drifted (removed there, price or stock edited there) for the next push.
-        Returns how many drifted. A marketplace that cannot report states is left alone."""
-        if not adapter.supports(Capability.FETCH_LISTING_STATES):
+    async def _reconcile_page(
+        self, account: MarketplaceAccount, adapter: Adapter, state: _AccountState
+    ) -> int:
+        """Compare the marketplace's copy of the next page of confirmed listings with what it
+        confirmed, and mark what drifted (removed there, price or stock edited there) for the
+        push. Returns how many drifted; `state.reconcile_after` moves on, to None after the last
+        page. One page a pass: a reconcile of 20,000 listings takes minutes at the marketplace's
+        rate, and the catalog's own changes must not wait for it. A marketplace that cannot
+        report states is left alone."""
+        after = state.reconcile_after
+        if after is None or not adapter.supports(Capability.FETCH_LISTING_STATES):
+            state.reconcile_after = None
             return 0
         operation = adapter.operations.get(Capability.FETCH_LISTING_STATES, "fetch_listing_states")
-        drifted, after = 0, 0
-        while True:
-            async with self.read_sessionmaker() as session:
-                page = await repo.live_listings(
-                    session, account.id, after=after, limit=self.settings.window_items
+        async with self.read_sessionmaker() as session:
+            page = await repo.live_listings(
+                session, account.id, after=after, limit=self.settings.window_items
+            )
+        if not page:
+            state.reconcile_after = None
+            return 0
+        attempts: list[dict[str, Any]] = []
+        try:
+            states = await self._call(
+                account.id,
+                adapter,
+                operation,
+                len(page),
+                lambda: adapter.fetch_listing_states([x.sku for x in page]),
+                attempts,
+                route="reconcile",
+            )
+        except RetryableAdapterError:
+            states = []  # this page waits for the next reconcile
+        by_sku = {remote.sku: remote for remote in states}
+        drifts = [
+            drift
+            for listing in page
+            if (remote := by_sku.get(listing.sku)) is not None
+            and (
+                drift := repo.drift_of(
+                    listing, remote, adapter.display_name, adapter.price_step_paise
                 )
-            if not page:
-                return drifted
-            after = page[-1].id
-            attempts: list[dict[str, Any]] = []
-            try:
-                states = await self._call(
-                    account.id,
-                    adapter,
-                    operation,
-                    len(page),
-                    lambda p=page: adapter.fetch_listing_states([x.sku for x in p]),  # type: ignore[misc]
-                    attempts,
-                    route="reconcile",
-                )
-            except RetryableAdapterError:
-                states = []  # this page waits for the next reconcile
-            by_sku = {state.sku: state for state in states}
-            drifts = [
-                drift
-                for listing in page
-                if (state := by_sku.get(listing.sku)) is not None
-                and (
-                    drift := repo.drift_of(
-                        listing, state, adapter.display_name, adapter.price_step_paise
-                    )
-                )
-                is not None
-            ]
-            async with transaction(self.sessionmaker) as session:
-                await repo.mark_drifted(session, drifts)
-                await _insert_attempts(session, attempts)
-            drifted += len(drifts)
-            SYNC_ITEMS.labels(adapter.slug, "drifted").inc(len(drifts))
+            )
+            is not None
+        ]
+        async with transaction(self.sessionmaker) as session:
+            await repo.mark_drifted(session, drifts)
+            await _insert_attempts(session, attempts)
+        state.reconcile_after = page[-1].id
+        SYNC_ITEMS.labels(adapter.slug, "drifted").inc(len(drifts))
+        return len(drifts)
 
     async def _push_due(
         self, account: MarketplaceAccount, adapter: Adapter, frontier: _Frontier | None = None
