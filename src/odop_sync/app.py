@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             yield
         finally:
             if scheduler is not None:
-                scheduler.stop()
+                await scheduler.stop()
             if sync_engine is not None:
                 await sync_engine.stop()
             if notifier is not None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.config import Settings
 from odop_sync.db import create_engine, create_sessionmaker
 from odop_sync.sync.scheduler import PeriodicJob, Scheduler
+from tests.sync.conftest import eventually
 
 
 class TestSingleFiring:
@@ -41,3 +44,43 @@ class TestSingleFiring:
         finally:
             for pool in pools:
                 await pool.dispose()
+
+
+class TestShutdown:
+    async def test_a_running_job_is_fired_once_and_cut_short_quietly(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """A firing still running when the next tick comes is left alone, and stopping cancels
+        it without an error in the log (APScheduler used to log the CancelledError as 'Job ...
+        raised an exception', with its traceback, at every shutdown that cut a pull short)."""
+        started: list[float] = []
+        cancelled = asyncio.Event()
+        gate = asyncio.Event()
+
+        async def slow() -> None:
+            started.append(asyncio.get_running_loop().time())
+            try:
+                await gate.wait()  # never set: a pull that outlasts the ticks
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+        scheduler = Scheduler(sessionmaker, "worker-0", [PeriodicJob("orders.pull", 0.05, slow)])
+        caplog.set_level(logging.DEBUG)
+        scheduler.start()
+
+        async def began() -> bool:
+            return bool(started)
+
+        await eventually(began, timeout=5)
+        # Ten more ticks while it runs: it is not started again.
+        await asyncio.sleep(0.5)
+        assert len(started) == 1
+        await scheduler.stop()
+        await asyncio.sleep(0.2)  # whatever the cancellation logs, and any further tick
+        assert cancelled.is_set()
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert errors == [], [r.getMessage() for r in errors]
+        assert len(started) == 1

@@ -1,12 +1,19 @@
-"""Periodic work on APScheduler 3 (AsyncIOScheduler, coalesce, max_instances=1).
+"""Periodic work on APScheduler 3 (AsyncIOScheduler, coalesce).
 
 Every worker process runs the same schedule, and each firing happens in one process only: the
 process that moves the job's row in `schedule_marks` to the current slot runs it (a conditional
 UPDATE, under a PostgreSQL advisory lock so the first-ever insert cannot race either).
+
+APScheduler's tick only starts a firing as a task of this class's own and returns; a firing still
+running when the next tick comes is left alone (one at a time per job), and shutdown cancels the
+running firings quietly. Cancelled inside APScheduler's own task, every shutdown that cut a job
+short logged 'Job ... raised an exception' with a CancelledError traceback. The jobs resume
+where they stopped (sync leases and watermarks, order cursors stored per page).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -69,12 +76,13 @@ class Scheduler:
         self.owner = owner
         self.jobs = {job.name: job for job in jobs}
         self._scheduler: AsyncIOScheduler | None = None
+        self._running: dict[str, asyncio.Task[bool]] = {}
 
     def start(self) -> None:
         self._scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1})
         for job in self.jobs.values():
             self._scheduler.add_job(
-                self.fire,
+                self._tick,
                 "interval",
                 seconds=job.interval_s,
                 args=[job.name],
@@ -84,10 +92,23 @@ class Scheduler:
             )
         self._scheduler.start()
 
-    def stop(self) -> None:
+    async def _tick(self, name: str) -> None:
+        running = self._running.get(name)
+        if running is not None and not running.done():
+            log.debug("periodic job %s still running; this firing is skipped", name)
+            return
+        self._running[name] = asyncio.ensure_future(self.fire(name))
+
+    async def stop(self) -> None:
+        """No more firings; the running ones are cancelled (they resume on the next start)."""
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
+        running = [task for task in self._running.values() if not task.done()]
+        self._running.clear()
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def fire(self, name: str, *, force: bool = False) -> bool:
         """Run the job if this process wins its slot (or unconditionally with `force`)."""
