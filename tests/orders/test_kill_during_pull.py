@@ -4,12 +4,10 @@ order is there once, every unit left stock once, and the sales figures count eac
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import pytest
 from adapters.amazon.sandbox import SANDBOX_SELLER, demo_credentials
 from sqlalchemy import func, select
@@ -19,8 +17,7 @@ from odop_sync.demo.loader import load_demo_catalog
 from odop_sync.models import Order, OrderLine, StockMovement, StockReason, Variant
 from tests.api.helpers import wait_for_batch
 from tests.conftest import MakeAgency, MakeKey, bearer
-from tests.sync.test_crash_during_feed import sandbox_state, start_sandbox
-from tests.test_crash_resume import _free_port, _start_server, _wait_ready
+from tests.processes import sandbox_state, served
 
 # Marketplace time ×600: Amazon's two-minute order lag is 0.2 s here, and searchOrders' usage
 # plan (burst 20, then one call per 180 s) lets a backlog of pages through at once.
@@ -50,84 +47,61 @@ class TestKillDuringOrderPull:
     ) -> None:
         await make_agency("up-odop")
         key = await make_key("agency", "up-odop")
-        sandbox_port, port = _free_port(), _free_port()
-        log = tmp_path / "server.log"
         env = {
             "ODOP_SYNC__RATE_LIMIT_SCALE": str(TIME_SCALE),
             "ODOP_SYNC__FEED_POLL_S": "0.1",
             "ODOP_ORDERS__PULL_INTERVAL_S": "0.5",
         }
-        sandbox_proc = start_sandbox(sandbox_port, tmp_path / "sandbox.log", time_scale=TIME_SCALE)
-        proc = _start_server(database_url, port, log, env)
-        try:
-            async with (
-                httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client,
-                httpx.AsyncClient(base_url=f"http://127.0.0.1:{sandbox_port}") as sandbox,
-            ):
-                await _wait_ready(client, proc)
-                # Only the orders placed below, none cancelled or returned later: every unit
-                # sold stays sold, so the expected stock is known.
-                r = await sandbox.put(
-                    "/_sandbox/generator",
-                    json={"orders_per_minute": 0, "cancel_share": 0, "return_share": 0},
-                )
-                assert r.status_code == 200, r.text
-                body = {"producers": DEMO["producers"], "items": ITEMS}
-                r = await client.post("/v1/batches", json=body, headers=bearer(key))
-                assert r.status_code == 202, r.text
-                await wait_for_batch(client, key, r.json()["id"])
-                r = await client.post(
-                    "/v1/accounts",
-                    json={
-                        "adapter": "amazon",
-                        "name": "Amazon.in",
-                        "credentials": demo_credentials(f"http://127.0.0.1:{sandbox_port}"),
-                    },
-                    headers=bearer(key),
+        async with served(
+            database_url, tmp_path, env=env, sandbox=("amazon", TIME_SCALE)
+        ) as server:
+            assert server.sandbox is not None
+            client, sandbox = server.client, server.sandbox
+            # Only the orders placed below, none cancelled or returned later: every unit sold
+            # stays sold, so the expected stock is known.
+            r = await sandbox.put(
+                "/_sandbox/generator",
+                json={"orders_per_minute": 0, "cancel_share": 0, "return_share": 0},
+            )
+            assert r.status_code == 200, r.text
+            batch_id = await server.publish(key, DEMO["producers"], ITEMS)
+            await wait_for_batch(client, key, batch_id)
+            credentials = demo_credentials(server.sandbox_url)
+            await server.add_account(key, "amazon", "Amazon.in", credentials)
+            deadline = time.monotonic() + 60
+            while len((await sandbox_state(sandbox))["listings"]) < len(SKUS):
+                assert time.monotonic() < deadline, "the catalog never reached the sandbox"
+                await asyncio.sleep(0.1)
+
+            # Shoppers buy while odop-sync is down; it comes back to a backlog of pages.
+            server.stop()
+            for n in range(ORDERS):
+                r = await sandbox.post(
+                    f"/_sandbox/orders/{SANDBOX_SELLER}",
+                    json={"sku": SKUS[n % len(SKUS)], "quantity": 1 + n % 2},
                 )
                 assert r.status_code == 201, r.text
-                deadline = time.monotonic() + 60
-                while len((await sandbox_state(sandbox))["listings"]) < len(SKUS):
-                    assert time.monotonic() < deadline, "the catalog never reached the sandbox"
-                    await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)  # past Amazon's (scaled) two-minute lag
 
-                # Shoppers buy while odop-sync is down; it comes back to a backlog of pages.
-                proc.terminate()
-                proc.wait(15)
-                for n in range(ORDERS):
-                    r = await sandbox.post(
-                        f"/_sandbox/orders/{SANDBOX_SELLER}",
-                        json={"sku": SKUS[n % len(SKUS)], "quantity": 1 + n % 2},
-                    )
-                    assert r.status_code == 201, r.text
-                await asyncio.sleep(0.5)  # past Amazon's (scaled) two-minute lag
+            server.start()
+            deadline = time.monotonic() + 60
+            while (seen := await _counts(sessionmaker)) == 0:
+                assert time.monotonic() < deadline, "no order was pulled"
+                await asyncio.sleep(0.01)
+            server.kill()
+            assert 0 < seen < ORDERS, f"the kill came after the pull ({seen} orders)"
 
-                proc = _start_server(database_url, port, log, env)
-                deadline = time.monotonic() + 60
-                while (seen := await _counts(sessionmaker)) == 0:
-                    assert time.monotonic() < deadline, "no order was pulled"
-                    await asyncio.sleep(0.01)
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(10)
-                assert 0 < seen < ORDERS, f"the kill came after the pull ({seen} orders)"
-
-                proc = _start_server(database_url, port, log, env)
-                await _wait_ready(client, proc)
-                deadline = time.monotonic() + 90
-                while await _counts(sessionmaker) < ORDERS:
-                    assert time.monotonic() < deadline, await _counts(sessionmaker)
-                    await asyncio.sleep(0.2)
-                remote = (await sandbox.get(f"/_sandbox/orders/{SANDBOX_SELLER}")).json()
-                r = await client.get(
-                    "/v1/sales/summary", params={"group_by": "product"}, headers=bearer(key)
-                )
-                assert r.status_code == 200, r.text
-                summary = r.json()
-        finally:
-            for p in (proc, sandbox_proc):
-                if p.poll() is None:
-                    p.terminate()
-                    p.wait(10)
+            await server.restart()
+            deadline = time.monotonic() + 90
+            while await _counts(sessionmaker) < ORDERS:
+                assert time.monotonic() < deadline, await _counts(sessionmaker)
+                await asyncio.sleep(0.2)
+            remote = (await sandbox.get(f"/_sandbox/orders/{SANDBOX_SELLER}")).json()
+            r = await client.get(
+                "/v1/sales/summary", params={"group_by": "product"}, headers=bearer(key)
+            )
+            assert r.status_code == 200, r.text
+            summary = r.json()
 
         sold: Counter[str] = Counter()
         for placed in remote["orders"]:
