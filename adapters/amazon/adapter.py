@@ -49,6 +49,7 @@ log = logging.getLogger("adapters.amazon")
 
 T = TypeVar("T")
 R = TypeVar("R")
+W = TypeVar("W", bound=BaseModel)
 
 LISTINGS = f"/listings/{wire.LISTINGS_API_VERSION}/items"
 FEEDS = f"/feeds/{wire.FEEDS_API_VERSION}"
@@ -155,6 +156,17 @@ class AmazonAdapter(Adapter):
 
     def _url(self, path: str) -> str:
         return self.config.endpoint.rstrip("/") + path
+
+    def _parse(self, model: type[W], response: httpx.Response, operation: str) -> W:
+        """A 2xx body as its documented model; anything else is the marketplace misbehaving."""
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise MarketplaceUnavailableError(
+                f"Amazon answered {operation} with an unexpected body",
+                adapter=self.slug,
+                operation=operation,
+            ) from exc
 
     def _items_path(self) -> str:
         """The seller's listings items (searchListingsItems)."""
@@ -291,12 +303,7 @@ class AmazonAdapter(Adapter):
         if response.status_code in (400, 413):
             issue = mapping.issue_from_errors(sku, _error_list(response), response.status_code)
             return ItemResult(sku=sku, status=ItemStatus.REJECTED, issues=(issue,))
-        try:
-            result = wire.ListingsItemSubmissionResponse.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise MarketplaceUnavailableError(
-                "Amazon answered with an unexpected body", adapter=self.slug, operation=operation
-            ) from exc
+        result = self._parse(wire.ListingsItemSubmissionResponse, response, operation)
         issues = tuple(mapping.issue_from_listings(sku, i) for i in result.issues)
         status = ItemStatus.ACCEPTED if result.status == "ACCEPTED" else ItemStatus.REJECTED
         asin = next((i.asin for i in result.identifiers if i.asin), None)
@@ -499,14 +506,7 @@ class AmazonAdapter(Adapter):
         states: dict[str, RemoteListingState] = {}
         while True:
             response = await self._send("searchListingsItems", "GET", url, params=params)
-            try:
-                page = wire.ItemSearchResults.model_validate_json(response.content)
-            except ValidationError as exc:
-                raise MarketplaceUnavailableError(
-                    "Amazon answered searchListingsItems with an unexpected body",
-                    adapter=self.slug,
-                    operation="searchListingsItems",
-                ) from exc
+            page = self._parse(wire.ItemSearchResults, response, "searchListingsItems")
             for item in page.items:
                 if item.sku in wanted:
                     states[item.sku] = mapping.remote_state(item, self.config.marketplace_id)
@@ -540,14 +540,7 @@ class AmazonAdapter(Adapter):
         if state.token is not None:
             params["paginationToken"] = state.token
         response = await self._send("searchOrders", "GET", self._url(ORDERS), params=params)
-        try:
-            page = wire.SearchOrdersResponse.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise MarketplaceUnavailableError(
-                "Amazon answered searchOrders with an unexpected body",
-                adapter=self.slug,
-                operation="searchOrders",
-            ) from exc
+        page = self._parse(wire.SearchOrdersResponse, response, "searchOrders")
         before = page.last_updated_before or state.updated_before
         token = page.pagination.next_token if page.pagination else None
         following = (

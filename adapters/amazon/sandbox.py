@@ -388,17 +388,25 @@ class AmazonSandbox(SandboxBase):
             ]
         return body
 
-    def _search_orders(self, seller: str, request: Request) -> Response:
-        values, problems = self.query_validators["searchOrders"].parse(
+    def _query(self, operation: str, request: Request) -> tuple[dict[str, Any], Response | None]:
+        """The operation's query parameters checked against the spec: the parsed values, or a
+        400 naming what is missing or invalid."""
+        values, problems = self.query_validators[operation].parse(
             request.query_params.multi_items()
         )
-        if problems:
-            return _errors(
-                400,
-                "InvalidInput",
-                "Request has missing or invalid parameters and cannot be parsed.",
-                "; ".join(str(p) for p in problems[:5]),
-            )
+        if not problems:
+            return values, None
+        return values, _errors(
+            400,
+            "InvalidInput",
+            "Request has missing or invalid parameters and cannot be parsed.",
+            "; ".join(str(p) for p in problems[:5]),
+        )
+
+    def _search_orders(self, seller: str, request: Request) -> Response:
+        values, refused = self._query("searchOrders", request)
+        if refused is not None:
+            return refused
         by_update = "lastUpdatedAfter" in values
         if by_update == ("createdAfter" in values):
             return _errors(
@@ -477,16 +485,9 @@ class AmazonSandbox(SandboxBase):
         `pageSize` maximum 20, no unknown parameters), then the seller's listings by SKU, or
         those `identifiers` name, a page at a time with the `includedData` asked for (default
         `summaries`). Only SKU identifiers are matched: other types find nothing here."""
-        values, problems = self.query_validators["searchListingsItems"].parse(
-            request.query_params.multi_items()
-        )
-        if problems:
-            return _errors(
-                400,
-                "InvalidInput",
-                "Request has missing or invalid parameters and cannot be parsed.",
-                "; ".join(str(p) for p in problems[:5]),
-            )
+        values, refused = self._query("searchListingsItems", request)
+        if refused is not None:
+            return refused
         marketplace_id, bad = self._marketplace(request)
         if bad is not None or marketplace_id is None:
             return bad or _errors(400, "InvalidInput", "marketplaceIds")

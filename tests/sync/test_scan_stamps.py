@@ -35,13 +35,19 @@ async def _scan(world: Any, account_id: int) -> list[list[int]]:
     return planned
 
 
-async def test_a_scan_skips_what_was_projected_from_the_current_rows(
-    make_world: MakeWorld,
-) -> None:
+async def _synced(make_world: MakeWorld) -> tuple[Any, int]:
+    """The demo catalog on an Amazon account, synced once."""
     world = await make_world()
     account_id = await world.create_account()
     run = await world.sync_now(account_id)
     assert run["status"] == "done", run
+    return world, account_id
+
+
+async def test_a_scan_skips_what_was_projected_from_the_current_rows(
+    make_world: MakeWorld,
+) -> None:
+    world, account_id = await _synced(make_world)
     async with world.sessionmaker() as session:
         account = await session.get(MarketplaceAccount, account_id)
         assert account is not None and account.projected_at is not None
@@ -59,10 +65,7 @@ async def test_a_scan_skips_what_was_projected_from_the_current_rows(
 async def test_a_change_committed_after_the_projection_read_it_is_caught(
     make_world: MakeWorld,
 ) -> None:
-    world = await make_world()
-    account_id = await world.create_account()
-    run = await world.sync_now(account_id)
-    assert run["status"] == "done", run
+    world, account_id = await _synced(make_world)
     sku = "BHD-CARPET-3X5-RED"
     async with world.sessionmaker() as session, session.begin():
         listing = await session.scalar(
