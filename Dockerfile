@@ -33,19 +33,16 @@ FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    ODOP_ENV=production \
-    ODOP_CONFIG_DIR=/app/config \
-    ODOP_ALEMBIC_INI=/app/alembic.ini
+    ODOP_ENV=production
 
 RUN groupadd --system --gid 10001 odop \
  && useradd --system --uid 10001 --gid odop --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin odop
 
 WORKDIR /app
+# Settings layers, rule data, migrations and the sandboxes' documents are package data in the
+# wheel; an operator may mount its own configuration folder and set ODOP_CONFIG_DIR to it.
 COPY --from=builder /opt/venv /opt/venv
-COPY config ./config
-COPY migrations ./migrations
-COPY alembic.ini ./alembic.ini
 
 # Default command: migrate, then serve. Any arguments replace it (`odop-sync worker`, ...).
 RUN printf '%s\n' \

@@ -40,7 +40,7 @@ test-postgres: install
 	ODOP_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
 
 lint: install
-	$(BIN)/ruff check src adapters tests bench migrations
+	$(BIN)/ruff check src adapters tests bench
 	$(BIN)/ruff format --check src adapters tests bench
 	$(BIN)/mypy src adapters
 

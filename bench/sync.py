@@ -63,12 +63,11 @@ from odop_sync.models import Agency, Listing, ListingIssue, ListingStatus, Role,
 
 SCALE = 50.0
 PUT = "putListingsItem"  # the item route's operation for new listings
-ENDPOINT = "http://marketplace.bench/sandbox/amazon"
+SANDBOXES = "http://marketplace.test/sandbox"
 MARKETPLACES = ("amazon", "flipkart")
 # Flipkart: a new SKU is one getListings (is it there?) and one createListings per 10 SKUs.
 FK_CREATE = "createListings"
 FK_PUSH_OPERATIONS = ("getListings", FK_CREATE)
-FK_ENDPOINT = "http://marketplace.bench/sandbox/flipkart"
 PRODUCER = {
     "ref": "bhadohi-weavers",
     "kind": "cooperative",
@@ -133,9 +132,11 @@ class Bench:
             database_url=url,
             log_level="WARNING",
             sync={"rate_limit_scale": SCALE, "feed_poll_s": 0.2, "sweep_interval_s": 30.0},
-            # The production cadence (config/default.toml), as for the sweep: the testing layer's
+            # The production cadence (the code defaults), as for the sweep: the testing layer's
             # 1 s orders.pull spent this process's event loop on throttled searchOrders calls.
             orders={"pull_interval_s": 60.0},
+            # The in-process sandboxes stand in for the marketplaces' own hosts.
+            marketplace_hosts={m: f"{SANDBOXES}/{m}" for m in MARKETPLACES},
         )
         self.app = create_app(settings, workers=True)
 
@@ -242,10 +243,10 @@ class Bench:
         """A new account (so every SKU is new to it), then one sync run; seconds until every
         listing is confirmed live."""
         if self.marketplace == "flipkart":
-            credentials = fk_credentials(FK_ENDPOINT)
+            credentials = fk_credentials()
             account = {"adapter": "flipkart", "name": f"Flipkart {name}"}
         else:
-            credentials = demo_credentials(ENDPOINT)
+            credentials = demo_credentials()
             account = {"adapter": "amazon", "name": f"Amazon.in {name}"}
         r = await self.client.post(
             "/v1/accounts", json={**account, "credentials": credentials}, headers=self.headers

@@ -31,6 +31,7 @@ from odop_sync.db import create_engine, create_sessionmaker, transaction
 from odop_sync.models import Agency, Base, Role
 
 ROOT = Path(__file__).resolve().parents[1]
+SANDBOXES = "http://marketplace.test/sandbox"
 
 
 def backend_url(tmp_root: Path) -> str:
@@ -62,7 +63,8 @@ def migrate(database_url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg = Config()  # the migrations shipped in the package, as `odop-sync db upgrade` runs them
+    cfg.set_main_option("script_location", "odop_sync:migrations")
     cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     cfg.attributes["configure_logger"] = False
     command.upgrade(cfg, "head")
@@ -87,7 +89,13 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(env="testing", database_url=database_url)
+    # The in-process sandboxes stand in for the marketplaces' hosts (tests mount them under
+    # SANDBOXES, see tests/sync/conftest.py), as an operator's marketplace_hosts setting does.
+    return Settings(
+        env="testing",
+        database_url=database_url,
+        marketplace_hosts={slug: f"{SANDBOXES}/{slug}" for slug in ("amazon", "flipkart")},
+    )
 
 
 @pytest.fixture(scope="session")

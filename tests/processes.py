@@ -165,6 +165,8 @@ async def served(
                 procs.append(start_sandbox(sandbox_port, tmp_path / "sandbox.log", slug, scale))
                 sandbox_url = f"http://127.0.0.1:{sandbox_port}"
                 box = await stack.enter_async_context(httpx.AsyncClient(base_url=sandbox_url))
+                # The operator's setting that stands the sandbox in for the marketplace's hosts.
+                env = {**(env or {}), f"ODOP_MARKETPLACE_HOSTS__{slug.upper()}": sandbox_url}
             port = free_port()
             client = await stack.enter_async_context(
                 httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=timeout)

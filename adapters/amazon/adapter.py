@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 import httpx
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from adapters.amazon import mapping, wire
+from adapters.amazon import mapping, regions, wire
 from adapters.amazon.auth import LwaAuth
 from adapters.amazon.product_types import ProductTypeMap, load_product_types
 from odop_sync.adapter_sdk import (
@@ -70,18 +70,26 @@ class AmazonConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     seller_id: str = Field(min_length=1, description="merchant token, e.g. A1B2C3D4E5F6G7")
-    marketplace_id: str = mapping.AMAZON_IN
+    # The marketplace chooses the SP-API endpoint (India: the EU endpoint); no host is taken
+    # from credentials.
+    marketplace_id: str = Field(
+        default=mapping.AMAZON_IN,
+        description="an Amazon marketplace id (A21TJRUUN4KGV is Amazon.in)",
+    )
     lwa_client_id: str = Field(min_length=1)
     lwa_client_secret: SecretStr
     refresh_token: SecretStr
-    # India is served by the EU SP-API endpoint; LWA tokens come from the global endpoint.
-    endpoint: str = "https://sellingpartnerapi-eu.amazon.com"
-    token_url: str = "https://api.amazon.com/auth/o2/token"  # noqa: S105 - a URL
     issue_locale: str = mapping.LANGUAGE_EN_IN
-    product_types_file: str | None = None
     # Sandbox and demo accounts only: the demo catalog's images are served by odop-sync itself
     # over plain http on loopback. Amazon itself fetches images over https only.
     allow_http_images: bool = False
+
+    @field_validator("marketplace_id")
+    @classmethod
+    def _known_marketplace(cls, value: str) -> str:
+        if value not in regions.MARKETPLACES:
+            raise ValueError("not an Amazon marketplace id")
+        return value
 
 
 class AmazonAdapter(Adapter):
@@ -100,6 +108,7 @@ class AmazonAdapter(Adapter):
         }
     )
     config_model: ClassVar[type[BaseModel]] = AmazonConfig
+    hosts: ClassVar[tuple[str, ...]] = regions.HOSTS
     # Default usage plans from the API models' descriptions (listingsItems_2021-08-01.json,
     # feeds_2021-06-30.json); x-amzn-RateLimit-Limit may raise them per seller at runtime.
     # The bulk threshold: 50 putListingsItem calls take ~10 s at 5 rps, about what a feed needs
@@ -137,14 +146,14 @@ class AmazonAdapter(Adapter):
     ) -> None:
         super().__init__(config, http, limiter)
         self.auth = LwaAuth(
-            token_url=self.config.token_url,
+            token_url=regions.LWA_TOKEN_URL,
             client_id=self.config.lwa_client_id,
             client_secret=self.config.lwa_client_secret,
             refresh_token=self.config.refresh_token,
             clock=limiter.clock,
         )
         try:
-            self.product_types: ProductTypeMap = load_product_types(self.config.product_types_file)
+            self.product_types: ProductTypeMap = load_product_types()
         except (OSError, ValueError, KeyError) as exc:  # tomllib.TOMLDecodeError is a ValueError
             raise AdapterConfigError(
                 f"product type map unreadable: {exc}", adapter=self.slug
@@ -155,7 +164,7 @@ class AmazonAdapter(Adapter):
     # plumbing -----------------------------------------------------------------------------
 
     def _url(self, path: str) -> str:
-        return self.config.endpoint.rstrip("/") + path
+        return regions.endpoint_for(self.config.marketplace_id) + path
 
     def _parse(self, model: type[W], response: httpx.Response, operation: str) -> W:
         """A 2xx body as its documented model; anything else is the marketplace misbehaving."""

@@ -1,4 +1,5 @@
-"""The craft → Amazon product type map, read from config/amazon/product_types.toml."""
+"""The craft → Amazon product type map: product_types.toml in this package (an operator's copy
+at $ODOP_CONFIG_DIR/amazon/product_types.toml wins). Never a path from an account's input."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-RELATIVE_PATH = Path("config") / "amazon" / "product_types.toml"
-# A source checkout has config/ next to adapters/; an installed wheel (the Docker image) has it
-# in the working directory instead.
-DEFAULT_PATHS = (Path(__file__).resolve().parents[2] / RELATIVE_PATH, Path.cwd() / RELATIVE_PATH)
+from odop_sync.adapter_sdk import adapter_data_file
+
+FILE = "product_types.toml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +84,8 @@ def _mentions(text: str, word: str) -> bool:
     return bool(_word(word).search(text.lower()))
 
 
-def load_product_types(path: str | Path | None = None) -> ProductTypeMap:
-    if path:
-        return _load(Path(path).resolve())
-    for candidate in DEFAULT_PATHS:
-        if candidate.is_file():
-            return _load(candidate.resolve())
-    raise FileNotFoundError(
-        f"no {RELATIVE_PATH} in {', '.join(str(p.parent) for p in DEFAULT_PATHS)}"
-    )
+def load_product_types() -> ProductTypeMap:
+    return _load(adapter_data_file(__package__ or "adapters.amazon", FILE).resolve())
 
 
 @cache

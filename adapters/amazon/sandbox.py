@@ -12,7 +12,7 @@
 - `/_sandbox/faults` (fault injection), `/_sandbox/state/{sellerId}` (what it holds) and
   `/_sandbox/orders/{sellerId}` (place, cancel, return orders on demand; see sandbox_orders).
 
-Request bodies are validated against the official models in shared/specs/amazon; errors come back
+Request bodies are validated against the official models in specs/ (package data); errors come back
 as Amazon's `{"errors": [{"code", "message", "details"}]}`; usage plans are enforced per seller
 and operation at the documented rate and burst, in marketplace time scaled by `time_scale`.
 Feeds go IN_QUEUE → IN_PROGRESS → DONE as marketplace time passes (no background task: status is
@@ -165,7 +165,7 @@ class AmazonSandbox(SandboxBase):
         self._tokens: dict[str, _Token] = {}
         plans = {op: (lim.rate, float(lim.burst)) for op, lim in AmazonAdapter.limits.items()}
         self.guard = TokenBucketGuard(plans, self.clock, throttled_response=self._throttled)
-        root = (specs or specs_dir()) / "amazon"
+        root = specs or specs_dir(__package__ or "adapters.amazon")
         listings = json.loads((root / "listingsItems_2021-08-01.json").read_text(encoding="utf-8"))
         feeds = json.loads((root / "feeds_2021-06-30.json").read_text(encoding="utf-8"))
         self.validators = {
@@ -1197,18 +1197,16 @@ def create_sandbox_app(time_scale: float = 1.0, **options: Any) -> FastAPI:
     return AmazonSandbox(time_scale=time_scale, **options).app
 
 
-def demo_credentials(endpoint: str) -> dict[str, Any]:
-    """Account credentials for a demo account talking to this sandbox served at `endpoint`
-    (e.g. http://127.0.0.1:8000/sandbox/amazon). These are the sandbox's own published
-    values, not secrets of any real seller."""
+def demo_credentials() -> dict[str, Any]:
+    """Account credentials for a demo account of this sandbox. They name no host: the operator
+    stands the sandbox in for Amazon's hosts (settings: marketplace_hosts; demo mode does it for
+    the sandboxes it mounts). These are the sandbox's own published values, not secrets of any
+    real seller."""
     app = SandboxApp()
-    base = endpoint.rstrip("/")
     return {
         "seller_id": SANDBOX_SELLER,
         "lwa_client_id": app.client_id,
         "lwa_client_secret": app.client_secret,
         "refresh_token": next(iter(app.refresh_tokens)),
-        "endpoint": base,
-        "token_url": f"{base}/auth/o2/token",
         "allow_http_images": True,
     }

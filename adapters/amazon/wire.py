@@ -1,6 +1,6 @@
 """SP-API JSON as it travels: Listings Items 2021-08-01, Feeds 2021-06-30, the JSON listings feed
 (v2) and its processing report, and Login with Amazon tokens. Field names follow the specs in
-shared/specs/amazon (camelCase on the wire, snake_case here)."""
+adapters/amazon/specs (camelCase on the wire, snake_case here)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -71,7 +71,10 @@ class FlipkartConfig(BaseModel):
     location_id: str = Field(
         min_length=1, description="the seller's warehouse (pickup) location id; stock goes there"
     )
-    endpoint: str = "https://api.flipkart.net"
+    # Flipkart's two documented servers; no host is taken from credentials.
+    environment: Literal["production", "sandbox"] = Field(
+        default="production", description="production (api.flipkart.net) or Flipkart's sandbox"
+    )
     scope: str = wire.DEFAULT_SCOPE
     fulfillment_profile: wire.FulfillmentProfile = "NON_FBF"
     shipping_provider: wire.ShippingProvider = "FLIPKART"
@@ -116,6 +119,7 @@ class FlipkartAdapter(Adapter):
         }
     )
     config_model: ClassVar[type[BaseModel]] = FlipkartConfig
+    hosts: ClassVar[tuple[str, ...]] = tuple(wire.SERVERS.values())
     price_step_paise: ClassVar[int] = 100  # int32 rupees (see mapping.whole_rupees)
     # Operation names are the operationIds of the rebuilt OpenAPI file.
     limits: ClassVar[Mapping[str, OperationLimit]] = {
@@ -154,7 +158,7 @@ class FlipkartAdapter(Adapter):
     # plumbing -----------------------------------------------------------------------------
 
     def _url(self, path: str) -> str:
-        return self.config.endpoint.rstrip("/") + path
+        return wire.SERVERS[self.config.environment] + path
 
     async def _send(
         self, operation: str, method: str, path: str, *, json_body: Any = None

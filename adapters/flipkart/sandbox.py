@@ -12,7 +12,7 @@ real paths:
 - `/_sandbox/faults` (fault injection), `/_sandbox/state/{sellerId}` (what it holds) and
   `/_sandbox/orders/{sellerId}` (place, cancel, return orders on demand; see sandbox_orders).
 
-Bodies are validated against the rebuilt OpenAPI file in shared/specs/flipkart; a request that
+Bodies are validated against the rebuilt OpenAPI file in specs/ (package data); a request that
 breaks it, or carries more than 10 SKUs (docs: faq), gets 400. Each SKU of a valid write is judged
 on its own and its status comes back inside the HTTP 200 (SUCCESS, WARNING or FAILURE with
 `errors` / `attribute_errors`). The docs leave the failure codes and the body of a refused
@@ -182,7 +182,8 @@ class FlipkartSandbox(SandboxBase):
         plans = dict.fromkeys(FlipkartAdapter.limits, (rate, burst))
         plans.update(rate_limits or {})
         self.guard = TokenBucketGuard(plans, self.clock, throttled_response=self._throttled)
-        spec = json.loads(((specs or specs_dir()) / "flipkart" / SPEC_FILE).read_text("utf-8"))
+        root = specs or specs_dir(__package__ or "adapters.flipkart")
+        spec = json.loads((root / SPEC_FILE).read_text("utf-8"))
         self.validators = {
             op: SchemaValidator.for_openapi_body(spec, op)
             for op in [*WRITES, "listingSearch", "searchPreDispatchShipmentPost"]
@@ -684,14 +685,14 @@ def create_sandbox_app(time_scale: float = 1.0, **options: Any) -> FastAPI:
     return FlipkartSandbox(time_scale=time_scale, **options).app
 
 
-def demo_credentials(endpoint: str) -> dict[str, Any]:
-    """Account credentials for a demo account talking to this sandbox served at `endpoint`
-    (e.g. http://127.0.0.1:8000/sandbox/flipkart). These are the sandbox's own published
-    values, not secrets of any real seller."""
+def demo_credentials() -> dict[str, Any]:
+    """Account credentials for a demo account of this sandbox. They name no host: the operator
+    stands the sandbox in for Flipkart's hosts (settings: marketplace_hosts; demo mode does it for
+    the sandboxes it mounts). These are the sandbox's own published values, not secrets of any
+    real seller."""
     app = SandboxApp()
     return {
         "app_id": app.app_id,
         "app_secret": app.app_secret,
         "location_id": app.locations[0],
-        "endpoint": endpoint.rstrip("/"),
     }

@@ -1,5 +1,5 @@
 """Flipkart Marketplace Seller API v3 JSON as it travels (Listings V3 and the OAuth token), field
-for field from shared/specs/flipkart (the OpenAPI file rebuilt from Flipkart's docs site, and the
+for field from adapters/flipkart/specs (the OpenAPI file rebuilt from Flipkart's docs site, and the
 text of its pages). Listing names are snake_case on the wire already; Shipment V3 (orders) is
 camelCase.
 
@@ -20,6 +20,8 @@ from pydantic.alias_generators import to_camel
 
 API_VERSION = "v3"
 LISTINGS = "/sellers/listings/v3"
+# The rebuilt OpenAPI file's `servers`.
+SERVERS = {"production": "https://api.flipkart.net", "sandbox": "https://sandbox-api.flipkart.net"}
 TOKEN_PATH = "/oauth-service/oauth/token"  # noqa: S105 - a path
 DEFAULT_SCOPE = "Seller_Api"
 # "Is there a limit on the number of FSNs that can be sent using bulk update? Yes, you can

@@ -32,7 +32,7 @@ from odop_sync.db import create_engine, create_sessionmaker, read_only
 from odop_sync.demo.loader import IMAGES_DIR, IMAGES_ROUTE
 from odop_sync.events import CatalogEvents
 from odop_sync.jobs.runner import JobRunner
-from odop_sync.kit.loopback import outbound_transport
+from odop_sync.kit.loopback import marketplace_redirects, outbound_transport
 from odop_sync.kit.problems import FieldIssue, ValidationProblem, install_handlers, problem_response
 from odop_sync.listings.endpoints import router as listings_router
 from odop_sync.logging import request_id_var
@@ -82,13 +82,17 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         app.state.cipher = CredentialCipher(settings.encryption_key)
         # Tests route adapter traffic to in-process sandboxes by setting this; None = network.
         app.state.adapter_transport = None
+        app.state.marketplace_redirects = _redirects(settings, adapters, app.state.sandboxes)
+        app.state.outbound_transport = lambda: outbound_transport(
+            app.state.adapter_transport, settings.loopback_only, app.state.marketplace_redirects
+        )
         sync_engine, scheduler, notifier = _start_sync(app, settings, workers)
         if workers:
             runner.start()
         if notifier is not None:
             await notifier.start()
-        if sync_engine is not None:
-            sync_engine.start()
+        if app.state.sync is not None:
+            app.state.sync.start()
         if scheduler is not None:
             scheduler.start()
         try:
@@ -129,11 +133,24 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
     app.include_router(orders_router)
     app.include_router(sales_router)
     _ops_routes(app)
+    app.state.sandboxes = []
     if settings.demo_mode:
         if IMAGES_DIR.is_dir():
             app.mount(IMAGES_ROUTE, StaticFiles(directory=IMAGES_DIR), name="demo-images")
-        mount_sandboxes(app, adapters, time_scale=settings.sandbox_time_scale)
+        app.state.sandboxes = mount_sandboxes(app, adapters, time_scale=settings.sandbox_time_scale)
     return app
+
+
+def _redirects(
+    settings: Settings, adapters: dict[str, type[Adapter]], mounted: list[str]
+) -> dict[str, str]:
+    """Which marketplace origins go to a sandbox instead: the operator's marketplace_hosts, and
+    in demo mode the sandboxes this app mounts (at public_base_url) for the rest."""
+    overrides = dict(settings.marketplace_hosts)
+    base = settings.public_base_url.rstrip("/")
+    for slug in mounted:
+        overrides.setdefault(slug, f"{base}/sandbox/{slug}")
+    return marketplace_redirects(overrides, {slug: cls.hosts for slug, cls in adapters.items()})
 
 
 def _start_sync(
@@ -148,27 +165,28 @@ def _start_sync(
         events.subscribe(notifier.catalog_changed)
         events.subscribe_runs(notifier.sync_requested)
     sync_engine = scheduler = None
-    if workers and settings.sync.enabled:
+    # The engine holds each account's adapter (one client, one set of rate limits); order pulling
+    # goes through the same adapters, so it needs the engine even where syncing is switched off.
+    if workers and (settings.sync.enabled or settings.orders.enabled):
         sync_engine = SyncEngine(
             app.state.sessionmaker,
             settings.sync,
             app.state.adapters,
             app.state.cipher,
-            transport=lambda: outbound_transport(
-                app.state.adapter_transport, settings.loopback_only
-            ),
+            transport=app.state.outbound_transport,
             owner=owner,
         )
-        events.subscribe(sync_engine.catalog_changed)
-        events.subscribe_runs(sync_engine.run_requested)
-        if notifier is not None:
-            notifier.on_catalog = sync_engine.catalog_changed
-            notifier.on_run = sync_engine.run_requested
+        if settings.sync.enabled:
+            events.subscribe(sync_engine.catalog_changed)
+            events.subscribe_runs(sync_engine.run_requested)
+            if notifier is not None:
+                notifier.on_catalog = sync_engine.catalog_changed
+                notifier.on_run = sync_engine.run_requested
         jobs, app.state.order_puller = periodic_work(
             app.state.sessionmaker, settings, sync_engine, events, owner
         )
         scheduler = Scheduler(app.state.sessionmaker, owner, jobs)
-    app.state.sync = sync_engine
+    app.state.sync = sync_engine if settings.sync.enabled else None
     app.state.scheduler = scheduler
     return sync_engine, scheduler, notifier
 
@@ -183,7 +201,7 @@ def periodic_work(
     """Every periodic job of a worker process (`odop-sync jobs` lists and runs the same ones).
     Orders are pulled through the sync engine's adapters (one per account, shared rate limits);
     the puller's wake-ups reach every account selling what sold."""
-    jobs = engine.periodic_jobs()
+    jobs = engine.periodic_jobs() if settings.sync.enabled else []
     if not settings.orders.enabled:
         return jobs, None
     puller = OrderPuller(

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import csv
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,17 +35,12 @@ def _settings() -> Settings:
 
 
 def alembic_config(settings: Settings) -> Any:
+    """Alembic pointed at the migrations shipped in this package (any working directory, wheel
+    or checkout) and at the configured database."""
     from alembic.config import Config
 
-    candidates = [
-        Path(os.environ.get("ODOP_ALEMBIC_INI", "")),
-        Path.cwd() / "alembic.ini",
-        Path(__file__).resolve().parents[2] / "alembic.ini",
-    ]
-    ini = next((p for p in candidates if p.name and p.is_file()), None)
-    if ini is None:
-        raise typer.BadParameter("alembic.ini not found; set ODOP_ALEMBIC_INI")
-    cfg = Config(str(ini))
+    cfg = Config()
+    cfg.set_main_option("script_location", "odop_sync:migrations")
     cfg.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
     cfg.attributes["configure_logger"] = False
     return cfg
@@ -266,6 +260,16 @@ def jobs_run(
 
     asyncio.run(main())
     console.print(f"[green]{name} done[/green]")
+
+
+@keys_app.command("secret")
+def keys_secret() -> None:
+    """Print a new random ODOP_ENCRYPTION_KEY (64 characters) for this deployment's settings.
+    To rotate, put the new key first and keep the old one after a comma until every stored
+    credential has been written again."""
+    import secrets
+
+    print(secrets.token_urlsafe(48))
 
 
 @config_app.command("show")
@@ -492,7 +496,7 @@ async def _demo_accounts(settings: Settings, agency_id: int, base_url: str) -> N
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             created = await ensure_demo_accounts(
-                session, agency_id, base_url, adapters, CredentialCipher(settings.encryption_key)
+                session, agency_id, adapters, CredentialCipher(settings.encryption_key)
             )
             for account in created:
                 console.print(
@@ -529,7 +533,13 @@ def sandbox_serve(
 
 
 def main() -> None:
-    app()
+    from odop_sync.config import ConfigError
+
+    try:
+        app()
+    except ConfigError as exc:
+        console.print(f"[red]configuration error:[/red] {exc}", markup=True, highlight=False)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -1,22 +1,15 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from odop_sync.adapter_sdk import SchemaValidator
 from odop_sync.adapter_sdk._schema import _CompactValidator
+from odop_sync.adapter_sdk.sandbox import specs_dir
 
-SPECS = (
-    Path(
-        os.environ.get("ODOP_SPECS_DIR")
-        or Path(__file__).resolve().parents[2].parent / "shared" / "specs"
-    )
-    / "amazon"
-)
+SPECS = specs_dir("adapters.amazon")
 
 
 def load(name: str) -> Any:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.models import MarketplaceAccount
 from tests.conftest import MakeAgency, MakeKey, bearer
+from tests.sync.conftest import sandbox_transport
 
 SANDBOX_URL = "http://amazon.sandbox"
 
@@ -28,8 +29,6 @@ def amazon_credentials(sandbox: AmazonSandbox, **overrides: Any) -> dict[str, An
         "lwa_client_id": creds.client_id,
         "lwa_client_secret": creds.client_secret,
         "refresh_token": next(iter(creds.refresh_tokens)),
-        "endpoint": SANDBOX_URL,
-        "token_url": f"{SANDBOX_URL}/auth/o2/token",
     }
     values.update(overrides)
     return values
@@ -131,7 +130,7 @@ class TestConnectionCheck:
         make_key: MakeKey,
         sandbox: AmazonSandbox,
     ) -> None:
-        app.state.adapter_transport = httpx.ASGITransport(app=sandbox.app)
+        app.state.adapter_transport = sandbox_transport(sandbox)
         key = await _key(make_agency, make_key)
         good = await client.post(
             "/v1/accounts",

@@ -72,7 +72,7 @@ async def open_shop(
         body = {
             "adapter": "amazon",
             "name": name,
-            "credentials": demo_credentials("http://marketplace.test/sandbox/amazon"),
+            "credentials": demo_credentials(),
             **rules,
         }
         r = await client.post("/v1/accounts", json=body, headers=bearer(key))

@@ -38,7 +38,7 @@ async def add_account(
     body = {
         "adapter": "amazon",
         "name": name,
-        "credentials": demo_credentials("http://marketplace.test/sandbox/amazon"),
+        "credentials": demo_credentials(),
         **rules,
     }
     r = await client.post("/v1/accounts", json=body, headers=bearer(key))

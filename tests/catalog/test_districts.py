@@ -6,7 +6,7 @@ import tomllib
 import pytest
 
 from odop_sync.catalog.districts import District, DistrictIndex, district_index, district_name
-from odop_sync.config import config_dir
+from odop_sync.config import config_file
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ class TestDistrictData:
             assert index.by_code(code) is not None
 
     def test_lgd_codes_are_only_given_as_digits(self) -> None:
-        with (config_dir() / "districts.toml").open("rb") as fh:
+        with config_file("districts.toml").open("rb") as fh:
             data = tomllib.load(fh)
         assert all(str(d["lgd_code"]).isdigit() for d in data["district"] if "lgd_code" in d)
 

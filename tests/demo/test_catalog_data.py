@@ -15,6 +15,7 @@ import pytest
 from defusedxml.ElementTree import parse as parse_xml
 
 import odop_sync.demo
+from odop_sync.config import config_file
 from odop_sync.models import ProducerKind
 
 DEMO_DIR = Path(odop_sync.demo.__file__).resolve().parent
@@ -48,7 +49,7 @@ def catalog() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def district_states() -> dict[str, str]:
-    with (ROOT / "config" / "districts.toml").open("rb") as fh:
+    with config_file("districts.toml").open("rb") as fh:
         districts = tomllib.load(fh)["district"]
     return {d["name"]: d["state"] for d in districts}
 

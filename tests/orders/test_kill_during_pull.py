@@ -66,7 +66,7 @@ class TestKillDuringOrderPull:
             assert r.status_code == 200, r.text
             batch_id = await server.publish(key, DEMO["producers"], ITEMS)
             await wait_for_batch(client, key, batch_id)
-            credentials = demo_credentials(server.sandbox_url)
+            credentials = demo_credentials()
             await server.add_account(key, "amazon", "Amazon.in", credentials)
             deadline = time.monotonic() + 60
             while len((await sandbox_state(sandbox))["listings"]) < len(SKUS):

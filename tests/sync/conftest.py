@@ -38,7 +38,7 @@ class Market:
     slug: str
     name: str
     seller: str
-    credentials: Callable[[str], dict[str, Any]]
+    credentials: Callable[[], dict[str, Any]]
     whole_rupees: bool = False  # Flipkart takes int32 rupees: paise are dropped
 
     @property
@@ -100,7 +100,7 @@ class World:
         body = {
             "adapter": market.slug,
             "name": market.name,
-            "credentials": market.credentials(market.endpoint),
+            "credentials": market.credentials(),
             "markup_percent": "5",
             "rounding": "ends_in_9",
             "stock_buffer": 1,

@@ -44,7 +44,7 @@ class TestKillDuringFeed:
             assert server.sandbox is not None
             sandbox = server.sandbox
             await server.publish(key, data["producers"], data["items"])
-            credentials = demo_credentials(server.sandbox_url)
+            credentials = demo_credentials()
             await server.add_account(key, "amazon", "Amazon.in", credentials)
             # The engine's sweep finds the new account and sends the catalog as one feed.
             deadline = time.monotonic() + 60

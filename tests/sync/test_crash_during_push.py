@@ -41,7 +41,7 @@ class TestKillDuringFlipkartPush:
             assert server.sandbox is not None
             sandbox = server.sandbox
             await server.publish(key, data["producers"], data["items"])
-            credentials = demo_credentials(server.sandbox_url)
+            credentials = demo_credentials()
             await server.add_account(key, "flipkart", "Flipkart", credentials)
             # The sweep finds the account and starts creating; cut it once some are there.
             deadline = time.monotonic() + 60

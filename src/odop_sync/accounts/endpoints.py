@@ -7,7 +7,6 @@ from fastapi import APIRouter, Path, Query, Request, status
 from odop_sync.accounts import service
 from odop_sync.accounts.schemas import AccountCreate, AccountRead, CheckResult
 from odop_sync.deps import PrincipalDep, SessionDep, acting_agency_id
-from odop_sync.kit.loopback import outbound_transport
 from odop_sync.kit.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
@@ -64,7 +63,7 @@ async def check_account(
         account,
         adapters=state.adapters,
         cipher=state.cipher,
-        transport=outbound_transport(state.adapter_transport, state.settings.loopback_only),
+        transport=state.outbound_transport(),
     )
     await session.commit()
     return result

@@ -9,6 +9,7 @@ from odop_sync.adapter_sdk._base import Adapter, OperationLimit
 from odop_sync.adapter_sdk._capabilities import Capability
 from odop_sync.adapter_sdk._clock import Clock, SystemClock
 from odop_sync.adapter_sdk._cursor import DEFAULT_ORDER_LOOKBACK, PullCursor
+from odop_sync.adapter_sdk._data import adapter_data_file, specs_dir
 from odop_sync.adapter_sdk._dtos import (
     NEEDS_CATALOG_MAPPING,
     ItemIssue,
@@ -97,11 +98,13 @@ __all__ = [
     "SubmissionState",
     "SubmissionStatus",
     "SystemClock",
+    "adapter_data_file",
     "classify_response",
     "create_http_client",
     "discover_adapters",
     "parse_retry_after",
     "safe_url",
     "send",
+    "specs_dir",
     "validate_adapter_class",
 ]

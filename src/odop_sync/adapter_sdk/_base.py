@@ -64,6 +64,9 @@ class Adapter(abc.ABC):
     price_step_paise: ClassVar[int] = 1
     # Which entry of `limits` each capability spends (used by the core and the conformance suite).
     operations: ClassVar[Mapping[Capability, str]] = {}
+    # Every origin (scheme://host) the adapter calls. Hosts are the adapter's own, never an
+    # account's input; an operator may stand a sandbox in for them (settings: marketplace_hosts).
+    hosts: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, config: BaseModel | Mapping[str, Any], http: httpx.AsyncClient, limiter: RateLimiter

@@ -5,7 +5,6 @@ an ASGI app that speaks its marketplace's protocol on the real paths."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 import zlib
@@ -14,7 +13,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +21,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from odop_sync.adapter_sdk._data import specs_dir
 from odop_sync.adapter_sdk._schema import SchemaError, SchemaValidator
 
 __all__ = [
@@ -44,14 +43,6 @@ __all__ = [
     "simulate_transport_fault",
     "specs_dir",
 ]
-
-
-def specs_dir() -> Path:
-    """The marketplace specifications (shared/specs next to the checkout), or ODOP_SPECS_DIR."""
-    override = os.environ.get("ODOP_SPECS_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3].parent / "shared" / "specs"
 
 
 class SandboxClock:

@@ -123,11 +123,12 @@ async def conformance_env(
     *,
     app: Any,
     sandbox: SandboxHandle,
-    base_url: str,
     account: str,
 ) -> AsyncIterator[ConformanceEnv]:
-    """An adapter wired to its sandbox through httpx.ASGITransport; no other host is reachable."""
-    transport = HostAllowlistTransport(httpx.ASGITransport(app=app), {httpx.URL(base_url).host})
+    """An adapter wired to its sandbox through httpx.ASGITransport: the adapter calls its own
+    marketplace hosts (`Adapter.hosts`), which reach the sandbox; no other host is reachable."""
+    hosts = {httpx.URL(origin).host for origin in adapter_cls.hosts}
+    transport = HostAllowlistTransport(httpx.ASGITransport(app=app), hosts)
     http = create_http_client(transport=transport, adapter_slug=adapter_cls.slug, timeout=10.0)
     limiter = RateLimiter(adapter_cls.limits, account_key=account, clock=sandbox.clock)
     try:

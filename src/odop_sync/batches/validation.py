@@ -26,7 +26,7 @@ import orjson
 
 from odop_sync.catalog.districts import DistrictIndex, district_index
 from odop_sync.catalog.identifiers import validate_gstin, validate_pehchan, validate_udyam
-from odop_sync.config import Settings, config_dir
+from odop_sync.config import Settings, config_file
 from odop_sync.kit.money import MoneyError, paise_to_rupees, rupees_to_paise
 from odop_sync.kit.problems import FieldIssue
 from odop_sync.kit.text import clean
@@ -233,7 +233,7 @@ def india_today() -> date:
 
 def gst_rates_in_force(day: date) -> frozenset[Decimal]:
     """The GST rates (percent) of the slab set in force on `day`, from config/gst.toml."""
-    with (config_dir() / "gst.toml").open("rb") as fh:
+    with config_file("gst.toml").open("rb") as fh:
         slabs = tomllib.load(fh)["slabs"]
     for slab in slabs:
         start = date.fromisoformat(slab["from"])

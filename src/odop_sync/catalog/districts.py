@@ -1,4 +1,5 @@
-"""Canonical districts (config/districts.toml): lookup by name, Hindi name, alias or LGD code.
+"""Canonical districts (odop_sync/config/districts.toml): lookup by name, Hindi name, alias or
+LGD code.
 
 Operators type districts many ways: "Bhadohi", "Sant Ravidas Nagar", "SANT RAVIDAS NAGAR
 (BHADOHI)", "भदोही", "Muzaffar Nagar", "आजमगढ़" without the nukta. All of them fold to one key:
@@ -13,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 
-from odop_sync.config import config_dir
+from odop_sync.config import config_file
 from odop_sync.kit.text import nfc
 
 __all__ = ["District", "DistrictIndex", "district_index", "district_name", "lookup_key"]
@@ -87,7 +88,7 @@ class DistrictIndex:
 
 @cache
 def district_index() -> DistrictIndex:
-    with (config_dir() / "districts.toml").open("rb") as fh:
+    with config_file("districts.toml").open("rb") as fh:
         data = tomllib.load(fh)
     return DistrictIndex(
         [

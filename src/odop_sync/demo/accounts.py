@@ -1,5 +1,6 @@
-"""Demo accounts: one per installed adapter that ships a sandbox, pointed at the sandbox that
-demo mode mounts at /sandbox/<slug>, so the demo catalog appears there after the first sync."""
+"""Demo accounts: one per installed adapter that ships a sandbox. Demo mode stands the sandbox it
+mounts at /sandbox/<slug> in for the marketplace's hosts, so the demo catalog appears there after
+the first sync."""
 
 from __future__ import annotations
 
@@ -20,20 +21,19 @@ from odop_sync.models import MarketplaceAccount, Rounding
 log = logging.getLogger(__name__)
 
 
-def sandbox_credentials(cls: type[Adapter], endpoint: str) -> dict[str, Any] | None:
+def sandbox_credentials(cls: type[Adapter]) -> dict[str, Any] | None:
     package = cls.__module__.rsplit(".", 1)[0]
     try:
         module = importlib.import_module(f"{package}.sandbox")
     except ImportError:
         return None
     factory = getattr(module, "demo_credentials", None)
-    return factory(endpoint) if callable(factory) else None
+    return factory() if callable(factory) else None
 
 
 async def ensure_demo_accounts(
     session: AsyncSession,
     agency_id: int,
-    base_url: str,
     adapters: dict[str, type[Adapter]],
     cipher: CredentialCipher,
 ) -> list[MarketplaceAccount]:
@@ -48,7 +48,7 @@ async def ensure_demo_accounts(
         )
         if exists is not None:
             continue
-        credentials = sandbox_credentials(cls, f"{base_url.rstrip('/')}/sandbox/{slug}")
+        credentials = sandbox_credentials(cls)
         if credentials is None:
             log.info("adapter %s has no sandbox demo credentials; no demo account", slug)
             continue

@@ -25,8 +25,6 @@ def sandbox_config(sandbox: AmazonSandbox, **overrides: Any) -> AmazonConfig:
         "lwa_client_id": creds.client_id,
         "lwa_client_secret": SecretStr(creds.client_secret),
         "refresh_token": SecretStr(next(iter(creds.refresh_tokens))),
-        "endpoint": BASE_URL,
-        "token_url": f"{BASE_URL}/auth/o2/token",
     }
     values.update(overrides)
     return AmazonConfig(**values)
@@ -42,7 +40,6 @@ async def amazon_env(
         sandbox_config(sandbox, **config),
         app=sandbox.app,
         sandbox=sandbox,
-        base_url=BASE_URL,
         account=SANDBOX_SELLER,
     ) as env:
         yield env

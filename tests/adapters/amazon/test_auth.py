@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from adapters.amazon.sandbox import AmazonSandbox
-from pydantic import SecretStr
+from adapters.amazon.sandbox import AmazonSandbox, SandboxApp
+from pydantic import SecretStr, ValidationError
 
 from odop_sync.adapter_sdk import AdapterConfigError, AuthenticationError
 from tests.adapters.amazon.conftest import TIME_SCALE, amazon_env, listing
@@ -53,7 +55,32 @@ class TestLoginWithAmazon:
         assert "s3cret" not in str(caught.value)
         assert "refresh_token" in str(caught.value)
 
-    async def test_an_unreadable_product_type_map_is_a_config_error(self) -> None:
-        with pytest.raises(AdapterConfigError):
-            async with amazon_env(product_types_file="/nonexistent/product_types.toml"):
+    async def test_an_unreadable_product_type_map_is_a_config_error(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The operator's own copy of the map (ODOP_CONFIG_DIR/amazon/) wins over the packaged one.
+        (tmp_path / "amazon").mkdir()
+        (tmp_path / "amazon" / "product_types.toml").write_text("default_product_type = [")
+        sandbox = AmazonSandbox(time_scale=1000.0, app_credentials=SandboxApp())
+        monkeypatch.setenv("ODOP_CONFIG_DIR", str(tmp_path))
+        with pytest.raises(AdapterConfigError, match="product type map unreadable"):
+            async with amazon_env(sandbox):
+                pass
+
+    async def test_the_operators_product_type_map_is_the_one_used(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (tmp_path / "amazon").mkdir()
+        (tmp_path / "amazon" / "product_types.toml").write_text(
+            'default_product_type = "RUG"\n'
+            '[product_types.RUG]\nitem_type_keyword = "area-rugs"\nrequired = ["item_name"]\n'
+        )
+        sandbox = AmazonSandbox(time_scale=1000.0, app_credentials=SandboxApp())
+        monkeypatch.setenv("ODOP_CONFIG_DIR", str(tmp_path))
+        async with amazon_env(sandbox) as env:
+            assert set(env.adapter.product_types.types) == {"RUG"}  # type: ignore[attr-defined]
+
+    async def test_a_product_type_file_is_no_credential(self) -> None:
+        with pytest.raises(ValidationError, match="product_types_file"):
+            async with amazon_env(product_types_file="/etc/passwd"):
                 pass

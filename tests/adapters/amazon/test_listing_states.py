@@ -209,7 +209,9 @@ class TestSandboxSearch:
 
     async def test_answers_match_the_spec(self, seeded: AmazonSandbox) -> None:
         spec = json.loads(
-            (specs_dir() / "amazon" / "listingsItems_2021-08-01.json").read_text(encoding="utf-8")
+            (specs_dir("adapters.amazon") / "listingsItems_2021-08-01.json").read_text(
+                encoding="utf-8"
+            )
         )
         results = SchemaValidator.for_definition(spec, "ItemSearchResults")
         every = "summaries,attributes,issues,offers,fulfillmentAvailability"

@@ -317,7 +317,7 @@ class TestSandboxSearchOrders:
         )
         assert response.status_code == 200
         assert response.headers["x-amzn-RateLimit-Limit"] == "0.0056"
-        spec = json.loads((specs_dir() / "amazon" / "orders_2026-01-01.json").read_text())
+        spec = json.loads((specs_dir("adapters.amazon") / "orders_2026-01-01.json").read_text())
         body = response.json()
         assert SchemaValidator.for_definition(spec, "SearchOrdersResponse").errors(body) == []
         assert len(body["orders"]) == 1

@@ -25,7 +25,6 @@ def sandbox_config(sandbox: FlipkartSandbox, **overrides: Any) -> FlipkartConfig
         "app_id": creds.app_id,
         "app_secret": SecretStr(creds.app_secret),
         "location_id": SANDBOX_LOCATION,
-        "endpoint": BASE_URL,
     }
     values.update(overrides)
     return FlipkartConfig(**values)
@@ -41,7 +40,6 @@ async def flipkart_env(
         sandbox_config(sandbox, **config),
         app=sandbox.app,
         sandbox=sandbox,
-        base_url=BASE_URL,
         account=SANDBOX_SELLER,
     ) as env:
         yield env
