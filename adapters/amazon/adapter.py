@@ -62,6 +62,11 @@ ITEM_CONCURRENCY = 4
 SEARCH_SKUS = 20
 # What a listing's state is read from (remote_state); the rest of an item is not needed.
 STATE_DATA = "summaries,offers,fulfillmentAvailability,issues"
+# What putListingsItem and patchListingsItem answer with (`includedData`, default `issues`).
+# Not `identifiers`: the model allows it only with mode=VALIDATION_PREVIEW, and a real
+# submission is only accepted for processing, with no ASIN yet. The ASIN comes with the feed
+# report's summaries (mapping.REPORT_DATA) and with every read-back (summaries).
+SUBMIT_DATA = "issues"
 
 
 class AmazonConfig(BaseModel):
@@ -120,7 +125,12 @@ class AmazonAdapter(Adapter):
         # serves getListingsItem with this plan.
         "getListingsItem": OperationLimit(rate=5, burst=10),
         "deleteListingsItem": OperationLimit(rate=5, burst=5),
-        "searchListingsItems": OperationLimit(rate=5, burst=5),
+        # Documented: rate 5, burst 5. One token of the burst stays unused: Amazon counts calls
+        # as they arrive, and a call that leaves late (the first of a pass waits for its LWA
+        # token after taking its rate token, the network delays one more than the next) lets
+        # the next ones arrive closer together than they left. With a burst of 4 at 5/s the
+        # arrivals stay inside Amazon's 5 for up to 200 ms of such delay.
+        "searchListingsItems": OperationLimit(rate=5, burst=4),
         # listings-feed-schema-v2: messages maxItems 25000.
         "createFeed": OperationLimit(rate=0.0083, burst=15, max_batch_size=25_000),
         "getFeed": OperationLimit(rate=2, burst=15),
@@ -304,6 +314,7 @@ class AmazonAdapter(Adapter):
             self._url(self._sku_path(sku)),
             params={
                 "marketplaceIds": self.config.marketplace_id,
+                "includedData": SUBMIT_DATA,
                 "issueLocale": self.config.issue_locale,
             },
             json_body=body,
@@ -315,12 +326,11 @@ class AmazonAdapter(Adapter):
         result = self._parse(wire.ListingsItemSubmissionResponse, response, operation)
         issues = tuple(mapping.issue_from_listings(sku, i) for i in result.issues)
         status = ItemStatus.ACCEPTED if result.status == "ACCEPTED" else ItemStatus.REJECTED
-        asin = next((i.asin for i in result.identifiers if i.asin), None)
         return ItemResult(
             sku=sku,
             status=status,
             submission_id=result.submission_id,
-            remote_id=asin,
+            remote_id=mapping.marketplace_asin(result.identifiers, self.config.marketplace_id),
             issues=issues,
         )
 
@@ -451,23 +461,24 @@ class AmazonAdapter(Adapter):
         for sku in by_message.values():
             order[sku] = None
         issues: dict[str, list[ItemIssue]] = {}
+        asins: dict[str, str] = {}
         for issue in report.issues:
             owner = issue.sku or (by_message.get(issue.message_id) if issue.message_id else None)
             if owner is None:
                 continue  # a feed-level issue (formatting); nothing to pin on one SKU
             order.setdefault(owner, None)
             issues.setdefault(owner, []).append(mapping.issue_from_report(owner, issue))
-        for item in report.items:
-            item_sku = item.get("sku")
-            if isinstance(item_sku, str):
-                order.setdefault(item_sku, None)
-                for raw in item.get("issues", []):
-                    try:
-                        parsed = wire.Issue.model_validate(raw)
-                    except ValidationError:
-                        continue
-                    pinned = mapping.issue_from_listings(item_sku, parsed)
-                    issues.setdefault(item_sku, []).append(pinned)
+        for raw in report.items:
+            item = mapping.report_item(raw)
+            if item is None:
+                continue
+            order.setdefault(item.sku, None)
+            issues.setdefault(item.sku, []).extend(
+                mapping.issue_from_listings(item.sku, i) for i in item.issues
+            )
+            asin = mapping.summary_asin(item, self.config.marketplace_id)
+            if asin:
+                asins[item.sku] = asin
         results = []
         for sku in order:
             found = tuple(issues.get(sku, ()))
@@ -477,6 +488,7 @@ class AmazonAdapter(Adapter):
                     sku=sku,
                     status=ItemStatus.REJECTED if rejected else ItemStatus.ACCEPTED,
                     submission_id=feed_id,
+                    remote_id=asins.get(sku),
                     issues=found,
                 )
             )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from adapters.amazon import wire
 from adapters.amazon.product_types import ProductType, ProductTypeMap
@@ -32,6 +34,8 @@ LANGUAGE_HI_IN = "hi_IN"
 # "PRODUCT" type for LISTING_OFFER_ONLY data and offer patches.
 OFFER_PRODUCT_TYPE = "PRODUCT"
 MAX_BULLETS = 5
+# What a JSON_LISTINGS_FEED's processing report lists per item (header.report.includedData).
+REPORT_DATA = ("issues", "summaries")
 MAX_OTHER_IMAGES = 8
 
 # Amazon attribute → the canonical field an operator fixes (DESIGN §4 names).
@@ -331,13 +335,14 @@ def offer_feed_message(
 def listings_feed(
     seller_id: str, messages: Sequence[wire.FeedMessage], *, issue_locale: str = LANGUAGE_EN_IN
 ) -> wire.ListingsFeed:
-    # includedData=issues makes the report list every item the feed touched, so results can be
-    # rebuilt per SKU from the report alone (the feed may be polled by another process).
+    # includedData makes the report list every item the feed touched, so results can be
+    # rebuilt per SKU from the report alone (the feed may be polled by another process), with
+    # each item's summaries, which carry its ASIN.
     return wire.ListingsFeed(
         header=wire.FeedHeader(
             seller_id=seller_id,
             issue_locale=issue_locale,
-            report=wire.FeedReportOptions(included_data=["issues"]),
+            report=wire.FeedReportOptions(included_data=list(REPORT_DATA)),
         ),
         messages=list(messages),
     )
@@ -424,9 +429,62 @@ def issue_from_errors(sku: str, errors: wire.ErrorList | None, status: int) -> I
     )
 
 
+def marketplace_asin(
+    identifiers: Iterable[wire.ItemIdentifiersByMarketplace], marketplace_id: str
+) -> str | None:
+    """The ASIN of the item in the account's marketplace (ItemIdentifiers are per marketplace)."""
+    return next(
+        (i.asin for i in identifiers if i.asin and i.marketplace_id == marketplace_id), None
+    )
+
+
+def summary_asin(item: wire.Item, marketplace_id: str) -> str | None:
+    """The ASIN an item's summaries give for the account's marketplace."""
+    return next(
+        (s.asin for s in item.summaries if s.asin and s.marketplace_id == marketplace_id), None
+    )
+
+
+W = TypeVar("W", bound=wire.Wire)
+
+
+def _valid(model: type[W], raws: Any) -> list[W]:
+    """The entries of a list that are `model`s; the others are skipped."""
+    out = []
+    for raw in raws if isinstance(raws, list) else ():
+        try:
+            out.append(model.model_validate(raw))
+        except ValidationError:
+            continue
+    return out
+
+
+def report_item(raw: Mapping[str, Any]) -> wire.Item | None:
+    """One item of a processing report (a listings item with the included data sets; the
+    report schema only says "an object"): its SKU with the issues and summaries that parse,
+    or None without a SKU."""
+    sku = raw.get("sku")
+    if not isinstance(sku, str):
+        return None
+    return wire.Item(
+        sku=sku,
+        issues=_valid(wire.Issue, raw.get("issues")),
+        summaries=_valid(wire.ItemSummary, raw.get("summaries")),
+    )
+
+
+def consumer_offer(item: wire.Item, marketplace_id: str) -> wire.ItemOffer | None:
+    """The offer shoppers on the account's marketplace see: offerType B2C there. An item may
+    also carry B2B offers (Amazon Business) and offers in other marketplaces."""
+    return next(
+        (o for o in item.offers if o.marketplace_id == marketplace_id and o.offer_type == "B2C"),
+        None,
+    )
+
+
 def remote_state(item: wire.Item, marketplace_id: str = AMAZON_IN) -> RemoteListingState:
     summary = next((s for s in item.summaries if s.marketplace_id == marketplace_id), None)
-    offer = next((o for o in item.offers if o.marketplace_id == marketplace_id), None)
+    offer = consumer_offer(item, marketplace_id)
     stock = next(
         (f for f in item.fulfillment_availability if f.fulfillment_channel_code == "DEFAULT"), None
     )

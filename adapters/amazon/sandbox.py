@@ -39,9 +39,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, Response
 
-from adapters.amazon.adapter import AmazonAdapter
 from adapters.amazon.mapping import AMAZON_IN
 from adapters.amazon.product_types import ProductTypeMap, load_product_types
+from adapters.amazon.sandbox_calls import (
+    LOAD_KEY,
+    OPERATION_KEY,
+    CallLoad,
+    SpApiHeaders,
+    loads_of,
+    usage_plans,
+)
 from odop_sync.adapter_sdk import QueryValidator
 from odop_sync.adapter_sdk.sandbox import (
     SandboxBase,
@@ -163,8 +170,8 @@ class AmazonSandbox(SandboxBase):
         self.feed_processing_seconds = feed_processing_seconds
         self.product_types = product_types or load_product_types()
         self._tokens: dict[str, _Token] = {}
-        plans = {op: (lim.rate, float(lim.burst)) for op, lim in AmazonAdapter.limits.items()}
-        self.guard = TokenBucketGuard(plans, self.clock, throttled_response=self._throttled)
+        # (seller, operation) → how its calls arrived; see sandbox_calls.CallLoad.
+        self.loads: dict[tuple[str, str], CallLoad] = {}
         root = specs or specs_dir(__package__ or "adapters.amazon")
         listings = json.loads((root / "listingsItems_2021-08-01.json").read_text(encoding="utf-8"))
         feeds = json.loads((root / "feeds_2021-06-30.json").read_text(encoding="utf-8"))
@@ -179,11 +186,21 @@ class AmazonSandbox(SandboxBase):
             ),
         }
         orders_spec = json.loads((root / "orders_2026-01-01.json").read_text(encoding="utf-8"))
+        # The usage plans the models document, enforced per seller and operation.
+        self.guard = TokenBucketGuard(
+            usage_plans(listings, feeds, orders_spec),
+            self.clock,
+            throttled_response=self._throttled,
+        )
         self.query_validators = {
             "searchListingsItems": QueryValidator.for_openapi_operation(
                 listings, "searchListingsItems"
             ),
             "searchOrders": QueryValidator.for_openapi_operation(orders_spec, "searchOrders"),
+            **{
+                op: QueryValidator.for_openapi_operation(listings, op)
+                for op in ("putListingsItem", "patchListingsItem")
+            },
         }
         self.orders = OrderBook(self, self.state, self.clock, life=order_life, seed=seed)
         self.app = self._build_app()
@@ -213,11 +230,25 @@ class AmazonSandbox(SandboxBase):
         )
 
     def _ok(self, body: Any, operation: str, status: int = 200) -> JSONResponse:
-        rate = self.guard.plans.get(operation, (None, None))[0]
-        headers = {"x-amzn-RequestId": str(uuid.uuid4())}
-        if rate is not None:
-            headers["x-amzn-RateLimit-Limit"] = f"{rate:g}"
-        return JSONResponse(body, status_code=status, headers=headers)
+        # x-amzn-RequestId and x-amzn-RateLimit-Limit: SpApiHeaders, as on every answer.
+        return JSONResponse(body, status_code=status)
+
+    def rate_of(self, operation: str) -> float | None:
+        """The rate x-amzn-RateLimit-Limit reports for `operation` (its usage plan's)."""
+        plan = self.guard.plans.get(operation)
+        return plan[0] if plan else None
+
+    def load(self, seller: str, operation: str) -> CallLoad:
+        """How `seller`'s calls of `operation` arrived (peak in flight, peak burst)."""
+        return self.loads.setdefault((seller, operation), CallLoad())
+
+    def _arrive(self, request: Request, seller: str, operation: str) -> None:
+        rate = self.rate_of(operation)
+        if rate is None:
+            return
+        load = self.load(seller, operation)
+        load.arrive(self.clock.monotonic(), rate)
+        setattr(request.state, LOAD_KEY, load)  # SpApiHeaders counts it out when answered
 
     @staticmethod
     def _fault_body(status: int, headers: dict[str, str]) -> Response:
@@ -237,6 +268,7 @@ class AmazonSandbox(SandboxBase):
         self, request: Request, operation: str, seller_in_path: str | None = None
     ) -> tuple[str, Response | None]:
         """Faults, access token, seller match and throttling, in that order."""
+        setattr(request.state, OPERATION_KEY, operation)
         self.state.record_call(seller_in_path or "", operation)
         faulted = await self._fault(operation, seller_in_path)
         if faulted is not None:
@@ -264,6 +296,7 @@ class AmazonSandbox(SandboxBase):
                 "Access to requested resource is denied.",
                 "The seller in the path did not authorise this application.",
             )
+        self._arrive(request, token.seller, operation)
         throttled = self.guard.enforce(token.seller, operation)
         return token.seller, throttled
 
@@ -749,22 +782,22 @@ class AmazonSandbox(SandboxBase):
         issues: list[dict[str, Any]],
         seller: str,
         marketplace_id: str,
-        request: Request,
+        included: set[str],
         *,
         preview: bool,
     ) -> dict[str, Any]:
-        included = {v for x in request.query_params.getlist("includedData") for v in x.split(",")}
+        """putListingsItem / patchListingsItem's answer with the data sets `included` asks for
+        (identifiers only come with VALIDATION_PREVIEW, whose answer is VALID or INVALID)."""
         errors = [i for i in issues if i["severity"] == "ERROR"]
         status = "INVALID" if errors else ("VALID" if preview else "ACCEPTED")
         body: dict[str, Any] = {"sku": sku, "status": status, "submissionId": uuid.uuid4().hex}
-        if not included or "issues" in included:
+        if "issues" in included:
             body["issues"] = issues
         if "identifiers" in included:
             row = self.state.table(seller, "listings").get(sku)
+            asin = row["asin"] if row else self._asin(seller, sku)  # the one it would get
             body["identifiers"] = (
-                [{"marketplaceId": marketplace_id, "asin": row["asin"]}]
-                if row and not errors
-                else []
+                [] if errors else [{"marketplaceId": marketplace_id, "asin": asin}]
             )
         return body
 
@@ -899,6 +932,7 @@ class AmazonSandbox(SandboxBase):
     def _build_app(self) -> FastAPI:
         app = FastAPI(title="Amazon SP-API sandbox (odop-sync)", docs_url=None, redoc_url=None)
         app.state.sandbox = self
+        app.add_middleware(SpApiHeaders, rate_of=self.rate_of)
         app.include_router(fault_admin_router(self.faults))
         app.include_router(order_admin_router(self.orders))
         sandbox = self
@@ -970,13 +1004,25 @@ class AmazonSandbox(SandboxBase):
             marketplace_id, bad = sandbox._marketplace(request)
             if bad is not None or marketplace_id is None:
                 return bad or _errors(400, "InvalidInput", "marketplaceIds")
+            values, refused = sandbox._query(operation, request)
+            if refused is not None:
+                return refused
+            preview = values.get("mode") == "VALIDATION_PREVIEW"
+            included = set(values.get("includedData") or ("issues",))
+            if "identifiers" in included and not preview:
+                return _errors(
+                    400,
+                    "InvalidInput",
+                    "Request has missing or invalid parameters and cannot be parsed.",
+                    "includedData 'identifiers' can only be requested when mode is "
+                    "VALIDATION_PREVIEW.",
+                )
             body, invalid = await sandbox._json_body(request, operation)
             if invalid is not None:
                 return invalid
-            preview = request.query_params.get("mode") == "VALIDATION_PREVIEW"
             issues = apply(seller, sku, body, marketplace_id, preview=preview)
             return sandbox._ok(
-                sandbox._submission(sku, issues, seller, marketplace_id, request, preview=preview),
+                sandbox._submission(sku, issues, seller, marketplace_id, included, preview=preview),
                 operation,
             )
 
@@ -1182,6 +1228,7 @@ class AmazonSandbox(SandboxBase):
                         op: n for (s, op), n in sandbox.state.calls.items() if s in ("", seller_id)
                     },
                     "throttled": dict(sandbox.guard.throttled),
+                    "load": loads_of(sandbox.loads, seller_id),
                     "orders": sandbox.orders.public(seller_id),
                 }
             )

@@ -8,11 +8,20 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
+from adapters.amazon.adapter import AmazonAdapter
 from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox
 
-from odop_sync.adapter_sdk import Money
+from adapters.amazon import regions
+from odop_sync.adapter_sdk import Money, RateLimiter, RemoteListingState
 from odop_sync.adapter_sdk.sandbox import SchemaValidator, specs_dir
-from tests.adapters.amazon.conftest import TIME_SCALE, amazon_env, client_for, listing
+from tests.adapters.amazon.conftest import (
+    TIME_SCALE,
+    amazon_env,
+    client_for,
+    listing,
+    sandbox_config,
+)
 
 SEARCH = f"/listings/2021-08-01/items/{SANDBOX_SELLER}"
 MARKETPLACE = "A21TJRUUN4KGV"
@@ -223,3 +232,64 @@ class TestSandboxSearch:
             response = await _search(seeded, **query)
             assert response.status_code == 200, response.text
             assert results.errors(response.json()) == [], query
+
+
+def _offer(marketplace: str, offer_type: str, amount: str) -> dict[str, Any]:
+    return {
+        "marketplaceId": marketplace,
+        "offerType": offer_type,
+        "price": {"currencyCode": "INR" if marketplace == MARKETPLACE else "EUR", "amount": amount},
+    }
+
+
+async def _states_answered_with(offers: list[dict[str, Any]]) -> list[RemoteListingState]:
+    """fetch_listing_states of ST-001 when Amazon's searchListingsItems lists these offers."""
+    item = {
+        "sku": "ST-001",
+        "summaries": [
+            {
+                "marketplaceId": MARKETPLACE,
+                "asin": "B0STATE001",
+                "productType": "RUG",
+                "status": ["BUYABLE", "DISCOVERABLE"],
+            }
+        ],
+        "offers": offers,
+        "fulfillmentAvailability": [{"fulfillmentChannelCode": "DEFAULT", "quantity": 3}],
+        "issues": [],
+    }
+    router = respx.Router(assert_all_called=True)
+    router.post(regions.LWA_TOKEN_URL).respond(
+        200, json={"access_token": "Atza|test", "expires_in": 3600}
+    )
+    router.get(f"{regions.EUROPE}{SEARCH}").respond(
+        200, json={"numberOfResults": 1, "items": [item]}, headers={"x-amzn-RateLimit-Limit": "5"}
+    )
+    config = sandbox_config(AmazonSandbox())
+    async with httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler)) as http:
+        adapter = AmazonAdapter(config, http, RateLimiter(AmazonAdapter.limits))
+        return await adapter.fetch_listing_states(["ST-001"])
+
+
+class TestOfferReadBack:
+    """ItemOfferByMarketplace (listingsItems_2021-08-01.json): offers are per marketplace and
+    offerType B2C (shoppers on the retail site) or B2B (Amazon Business). The price read back
+    is the one shoppers of the account's marketplace see."""
+
+    async def test_the_b2c_offer_of_the_marketplace_is_read_not_the_first(self) -> None:
+        (state,) = await _states_answered_with(
+            [
+                _offer(MARKETPLACE, "B2B", "999.00"),  # the business price, listed first
+                _offer("A1PA6795UKMFR9", "B2C", "15.00"),  # Amazon.de
+                _offer(MARKETPLACE, "B2C", "1249.00"),
+            ]
+        )
+        assert state.price == Money(amount=124_900)
+        assert (state.remote_id, state.quantity) == ("B0STATE001", 3)
+
+    async def test_without_a_b2c_offer_there_no_price_is_read(self) -> None:
+        (state,) = await _states_answered_with(
+            [_offer(MARKETPLACE, "B2B", "999.00"), _offer("A1PA6795UKMFR9", "B2C", "15.00")]
+        )
+        assert state.exists
+        assert state.price is None  # nothing a shopper can buy at: not a price to compare

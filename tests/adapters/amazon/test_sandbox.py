@@ -86,3 +86,65 @@ class TestAmazonSandbox:
         state = (await sandbox_client.get(f"/_sandbox/state/{SANDBOX_SELLER}")).json()
         assert state["sellerId"] == SANDBOX_SELLER
         assert state["listings"] == []
+
+
+SEARCH = f"/listings/2021-08-01/items/{SANDBOX_SELLER}?marketplaceIds=A21TJRUUN4KGV"
+
+
+class TestErrorHeaders:
+    """Every answer of an SP-API operation, refusals included, carries x-amzn-RequestId and the
+    x-amzn-RateLimit-Limit of the operation's usage plan, as successful ones do. The rates are
+    the models' (listingsItems_2021-08-01.json: 5 a second for the item operations;
+    feeds_2021-06-30.json getFeed: 2; orders_2026-01-01.json searchOrders: 0.0056)."""
+
+    @pytest.mark.parametrize(
+        ("method", "path", "body", "headers", "status", "rate"),
+        [
+            ("PUT", PUT, {"attributes": {}}, {}, 400, "5"),  # productType missing
+            ("PUT", PUT.replace("marketplaceIds", "marketplace"), {}, {}, 400, "5"),
+            ("GET", PUT, None, {"x-amz-access-token": "Atza|forged"}, 403, "5"),
+            ("GET", PUT, None, {}, 404, "5"),  # getListingsItem of a SKU it does not hold
+            ("GET", "/feeds/2021-06-30/feeds/123", None, {}, 404, "2"),
+            (
+                "GET",
+                "/orders/2026-01-01/orders?marketplaceIds=A21TJRUUN4KGV",
+                None,
+                {},
+                400,
+                "0.0056",
+            ),  # neither createdAfter nor lastUpdatedAfter
+            ("GET", SEARCH + "&pageSize=50", None, {}, 400, "5"),
+        ],
+    )
+    async def test_a_refusal_carries_the_request_id_and_the_rate(
+        self,
+        sandbox_client: httpx.AsyncClient,
+        method: str,
+        path: str,
+        body: dict[str, object] | None,
+        headers: dict[str, str],
+        status: int,
+        rate: str,
+    ) -> None:
+        response = await sandbox_client.request(method, path, json=body, headers=headers)
+        assert response.status_code == status, response.text
+        assert response.json()["errors"][0]["code"]
+        assert response.headers["x-amzn-RateLimit-Limit"] == rate
+        assert response.headers["x-amzn-RequestId"]
+
+    async def test_an_injected_fault_carries_them_too(
+        self, sandbox_client: httpx.AsyncClient
+    ) -> None:
+        sandbox: AmazonSandbox = sandbox_client.sandbox  # type: ignore[attr-defined]
+        for status in (500, 503):
+            sandbox.faults.inject("status", status=status, operation="searchListingsItems")
+            response = await sandbox_client.get(SEARCH)
+            assert response.status_code == status
+            assert response.headers["x-amzn-RateLimit-Limit"] == "5"
+            assert response.headers["x-amzn-RequestId"]
+
+    async def test_each_answer_has_its_own_request_id(
+        self, sandbox_client: httpx.AsyncClient
+    ) -> None:
+        ids = {(await sandbox_client.get(PUT)).headers["x-amzn-RequestId"] for _ in range(3)}
+        assert len(ids) == 3
