@@ -14,6 +14,7 @@ from urllib.parse import unquote
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
@@ -107,7 +108,10 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             await runner.stop()
             await engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the pinned fastapi-offline package, served
+    # by this app: no asset from another host, so the docs work on a network with no internet.
+    app = FastAPIOffline(
+        swagger_ui_parameters={"validatorUrl": None},  # no call to the public validator
         title="odop-sync",
         version=__version__,
         description=DESCRIPTION,

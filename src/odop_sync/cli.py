@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import csv
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -538,7 +539,7 @@ def main() -> None:
     try:
         app()
     except ConfigError as exc:
-        console.print(f"[red]configuration error:[/red] {exc}", markup=True, highlight=False)
+        print(f"configuration error: {exc}", file=sys.stderr)  # unwrapped, one line
         raise SystemExit(2) from None
 
 

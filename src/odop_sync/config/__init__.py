@@ -98,13 +98,18 @@ def _env_name(key: str) -> str:
 
 
 class TomlLayer(PydanticBaseSettingsSource):
-    """The environment's own file (development.toml, testing.toml or production.toml)."""
+    """The environment's own file (development.toml, testing.toml or production.toml): the
+    environment given to Settings(env=…), else ODOP_ENV, else development."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: str | None = None) -> None:
+        super().__init__(settings_cls)
+        self.env = env
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # pragma: no cover - __call__ supplies everything
 
     def __call__(self) -> dict[str, Any]:
-        env = os.environ.get("ODOP_ENV", "development")
+        env = self.env or os.environ.get("ODOP_ENV", "development")
         if env not in ENVIRONMENTS:
             raise ConfigError(f"ODOP_ENV={env} is not one of {', '.join(ENVIRONMENTS)}")
         path = config_file(f"{env}.toml")
@@ -260,7 +265,7 @@ class Settings(BaseSettings):
             init_settings,
             KnownVariablesOnly(settings_cls),
             env_settings,
-            TomlLayer(settings_cls),
+            TomlLayer(settings_cls, getattr(init_settings, "init_kwargs", {}).get("env")),
         )
 
     @model_validator(mode="after")
