@@ -26,8 +26,10 @@ lock: | $(BIN)/uv  ## re-resolve requirements.lock after changing pyproject.toml
 migrate: install
 	ODOP_ENV=development $(BIN)/odop-sync db upgrade
 
+# Demo mode's sandboxes are reached at the address the server listens on.
+run: export ODOP_PUBLIC_BASE_URL = http://$(HOST):$(PORT)
 run: install migrate  ## install, migrate, seed the demo catalog, serve on 127.0.0.1:8000
-	ODOP_ENV=development $(BIN)/odop-sync demo --base-url http://$(HOST):$(PORT)
+	ODOP_ENV=development $(BIN)/odop-sync demo
 	@echo "API docs: http://$(HOST):$(PORT)/docs   demo keys: var/demo-keys.env"
 	ODOP_ENV=development $(BIN)/odop-sync serve --host $(HOST) --port $(PORT)
 
