@@ -160,13 +160,11 @@ async def create_batch(
     principal.require_write()
     agency_id = await acting_agency_id(session, principal, agency)
     intake = await read_intake(request, settings)
+    rules = Rules.from_settings(settings)
+    intake.check_products(rules)
     if dry_run:
         report = await service.dry_run(
-            session,
-            agency_id=agency_id,
-            intake=intake,
-            rules=Rules.from_settings(settings),
-            actor=principal.actor,
+            session, agency_id=agency_id, intake=intake, rules=rules, actor=principal.actor
         )
         await session.rollback()
         return JSONResponse(report.model_dump(mode="json"), status_code=200)  # type: ignore[return-value]
