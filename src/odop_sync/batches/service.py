@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import anyio
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -239,7 +240,9 @@ async def dry_run(
         if producers:
             await upsert_producers(session, agency_id, producers, actor)
         rows = [(r, d) for r, d in intake.rows if r not in intake.rejected_at_intake]
-        outcomes = await _apply_rows(session, agency_id, rows, rules, actor, "dry-run")
+        # Every row of the batch at once: validated in a worker thread, not on the event loop.
+        checked = await anyio.to_thread.run_sync(_validate_all, rows, rules)
+        outcomes = await _apply_rows(session, agency_id, rows, rules, actor, "dry-run", checked)
         by_row = dict(zip((r for r, _ in rows), outcomes, strict=True))
         for row_no, data in intake.rows:
             sku = clean(data.get("sku")) or None
@@ -267,6 +270,12 @@ async def dry_run(
         await savepoint.rollback()
     counts = _count(results)
     return DryRunRead(counts=counts, producer_issues=producer_issues, rows=results)
+
+
+def _validate_all(
+    rows: Sequence[tuple[int, dict[str, Any]]], rules: Rules
+) -> list[ItemIn | list[FieldIssue]]:
+    return [validate_item(data, row_no, rules) for row_no, data in rows]
 
 
 def _count(results: Sequence[RowResult]) -> BatchCounts:
