@@ -25,6 +25,8 @@ from odop_sync.kit.problems import (
 )
 
 router = APIRouter(prefix="/v1", tags=["batches"], responses=PROBLEM_RESPONSES)
+# Row numbers are INTEGER columns (int4 on PostgreSQL): a cursor beyond is refused, not sent.
+ROW_NO_MAX = 2**31 - 1
 
 BATCH_BODY_DOC: dict[str, Any] = {
     "requestBody": {
@@ -236,7 +238,14 @@ async def get_batch(
         Literal["all", "none", "pending", "created", "updated", "unchanged", "rejected"],
         Query(description="per-row results to include: all, none, or those with one status"),
     ] = "all",
-    after: Annotated[int, Query(ge=0, le=2**62, description="row cursor")] = 0,
+    after: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=ROW_NO_MAX,
+            description="row cursor: results after this row number (`rows_next_cursor`)",
+        ),
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> BatchRead:
     principal.require_catalog_reader()
