@@ -308,6 +308,7 @@ async def run_batch_inline(
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
     rules = Rules.from_settings(settings)
+    intake.check_products(rules)
     try:
         async with transaction(sessionmaker) as session:
             batch, _ = await service.submit(

@@ -1,5 +1,10 @@
 """Property-based API testing: schemathesis generates requests from the app's own OpenAPI
-document and checks that no input makes the server fail (5xx) or answer outside its schema."""
+document and checks that no input makes the server fail (5xx) or answer outside its schema.
+
+Two phases: every operation on its own (generated cases), then the stateful phase, which chains
+operations along the links schemathesis infers from the document (a created batch, account or
+producer is read back, its id fed to the operations that take one), so inputs reach the code
+behind an existing resource, not only the 404 of an unknown id."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,12 +23,16 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
+from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 
 from tests.api.helpers import PRODUCER, item
 from tests.conftest import MakeAgency, MakeKey
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("ODOP_SCHEMATHESIS_EXAMPLES", "80"))
+EXAMPLES = int(os.environ.get("ODOP_TEST_SCHEMATHESIS_EXAMPLES", "80"))
+# Scenarios of the stateful phase, each of up to STATEFUL_STEPS chained calls.
+STATEFUL_EXAMPLES = int(os.environ.get("ODOP_TEST_SCHEMATHESIS_STATEFUL_EXAMPLES", "150"))
+STATEFUL_STEPS = 8
 # What the API promises: never a server error, and every answer inside its documented status
 # codes, content types, headers and schemas. (Business rules beyond JSON Schema, such as the
 # GSTIN check character, rightly answer 422 to schema-valid input, so positive-data acceptance
@@ -34,6 +44,8 @@ CHECKS = [
     checks.response_schema_conformance,
     checks.response_headers_conformance,
 ]
+# And along chains: what a successful POST created can be read back through its link.
+STATEFUL_CHECKS = [*CHECKS, checks.ensure_resource_availability]
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +61,7 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "ODOP_ENV": "testing",
         "ODOP_DATABASE_URL": database_url,
         "ODOP_SYNC__ENABLED": "false",
+        "ODOP_ORDERS__ENABLED": "false",
     }
     proc = subprocess.Popen(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "odop_sync.cli", "serve", "--port", str(port)],
@@ -118,3 +131,50 @@ class TestGeneratedRequests:
         print(f"schemathesis: {total} generated cases over {len(cases)} operations")
         assert len(cases) >= 12
         assert total >= 500, cases
+
+
+class TestStatefulPhase:
+    def test_chained_requests_along_the_inferred_links_never_break_the_api(
+        self, live_server: str, agency_key: str
+    ) -> None:
+        """STATEFUL_EXAMPLES scenarios of chained calls: no 5xx, every answer as documented,
+        and a resource a POST created is found by the operations its link leads to."""
+        schema = schemathesis.openapi.from_url(live_server + "/openapi.json")
+        workflow = schema.as_state_machine()
+        headers = {"Authorization": f"Bearer {agency_key}"}
+        followed: Counter[str] = Counter()
+
+        class Chains(workflow):  # type: ignore[misc, valid-type]
+            def step(self, input: StepInput) -> StepOutput:
+                if input.transition is not None and input.is_applied:
+                    followed[f"{input.case.method} {input.case.path}"] += 1
+                return super().step(input)
+
+            def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+                return {"headers": headers}
+
+            def validate_response(
+                self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+            ) -> None:
+                case.validate_response(
+                    response,
+                    checks=STATEFUL_CHECKS,
+                    headers=headers,
+                    transport_kwargs=kwargs or None,
+                    recorder=self.recorder,
+                )
+
+        Chains.run(
+            settings=settings(
+                max_examples=STATEFUL_EXAMPLES,
+                stateful_step_count=STATEFUL_STEPS,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                derandomize=True,
+                database=None,
+            )
+        )
+        print(f"schemathesis stateful: {sum(followed.values())} linked calls: {dict(followed)}")
+        # The links reach the resources the fixture created: batches, and what they created.
+        assert followed["GET /v1/batches/{batch_id}"] > 0, followed
+        assert len(followed) >= 5, followed

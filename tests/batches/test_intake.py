@@ -3,12 +3,13 @@ from __future__ import annotations
 import io
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from datetime import date
 
 import openpyxl
 import pytest
 
-from odop_sync.batches.intake import ParsedSheet, parse_sheet
+from odop_sync.batches.intake import ParsedSheet, _collect, parse_sheet
 from odop_sync.config import LimitSettings
 from odop_sync.kit.problems import PayloadTooLarge, UnsupportedMediaType, ValidationProblem
 
@@ -129,6 +130,29 @@ class TestCsvIntake:
     def test_exactly_the_row_limit_is_accepted(self) -> None:
         sheet = csv_sheet(b"sku\nA\nB\n", max_rows_per_batch=2)
         assert len(sheet.rows) == 2
+
+    def test_blank_rows_count_against_the_limit(self) -> None:
+        with pytest.raises(PayloadTooLarge, match="empty rows count too"):
+            csv_sheet(b"sku\nA\n\n\nB\n", max_rows_per_batch=3)
+
+    def test_blank_rows_within_the_limit_are_skipped_and_numbered(self) -> None:
+        sheet = csv_sheet(b"sku\nA\n\nB\n", max_rows_per_batch=3)
+        assert [n for n, _ in sheet.rows] == [2, 4]
+
+    def test_reading_stops_at_the_row_limit(self) -> None:
+        """However many blank rows a sheet claims, no row past the limit is read."""
+        read: list[int] = []
+
+        def endless_blank_rows() -> Iterator[tuple[str | None, ...]]:
+            yield ("sku",)
+            while True:
+                read.append(1)
+                assert len(read) <= 1_000, "read past the row limit"
+                yield (None, None)
+
+        with pytest.raises(PayloadTooLarge, match="more than 100 rows"):
+            _collect(endless_blank_rows(), LimitSettings(max_rows_per_batch=100))
+        assert len(read) == 101
 
 
 class TestXlsxIntake:

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Path, Query, Request, status
 from odop_sync.accounts import service
 from odop_sync.accounts.schemas import AccountCreate, AccountRead, CheckResult
 from odop_sync.deps import PrincipalDep, SessionDep, acting_agency_id
-from odop_sync.kit.problems import PROBLEM_RESPONSES
+from odop_sync.kit.problems import BODY_RESPONSES, PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
 IdPath = Annotated[int, Path(ge=1, le=2**62)]
 
 
-@router.post("/accounts", status_code=status.HTTP_201_CREATED)
+@router.post("/accounts", status_code=status.HTTP_201_CREATED, responses=BODY_RESPONSES)
 async def create_account(
     body: AccountCreate,
     request: Request,

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
+import anyio
 import orjson
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -23,6 +25,8 @@ from odop_sync.kit.problems import (
 )
 
 router = APIRouter(prefix="/v1", tags=["batches"], responses=PROBLEM_RESPONSES)
+# Row numbers are INTEGER columns (int4 on PostgreSQL): a cursor beyond is refused, not sent.
+ROW_NO_MAX = 2**31 - 1
 
 BATCH_BODY_DOC: dict[str, Any] = {
     "requestBody": {
@@ -65,7 +69,76 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return body
 
 
+# Sheets parsed at once (each in a worker thread); more uploads wait their turn without
+# holding the event loop, which keeps answering every other request meanwhile.
+PARSERS = 2
+
+
+def _parsers(request: Request) -> anyio.CapacityLimiter:
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "intake_parsers", None)
+    if limiter is None:
+        limiter = request.app.state.intake_parsers = anyio.CapacityLimiter(PARSERS)
+    return limiter
+
+
+def _sheet_intake(
+    content: bytes, filename: str | None, content_type: str | None, settings: Settings
+) -> service.Intake:
+    """Parse, number and check a sheet (a worker thread's work: it may be big)."""
+    sheet = parse_sheet(
+        content, filename=filename, content_type=content_type, limits=settings.limits
+    )
+    intake = service.Intake(
+        source=sheet.source,
+        filename=filename,
+        producers=[],
+        rows=sheet.rows,
+        digest=service.digest_bytes(b"sheet", content),
+    )
+    intake.check_products(Rules.from_settings(settings))
+    return intake
+
+
+def _json_intake(body: bytes, settings: Settings) -> service.Intake:
+    """Parse and check a JSON batch (a worker thread's work: up to max_body_bytes of JSON)."""
+    limits = settings.limits
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationProblem(f"the body is not valid JSON: {exc}") from None
+    try:
+        parsed = BatchCreate.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationProblem(
+            "the batch must be an object with 'producers' and 'items' lists",
+            errors=[
+                FieldIssue(field=".".join(str(p) for p in e["loc"]) or None, message=e["msg"])
+                for e in exc.errors()[:50]
+            ],
+        ) from None
+    if len(parsed.items) > limits.max_rows_per_batch:
+        raise PayloadTooLarge(
+            f"{len(parsed.items)} items; a batch may have at most {limits.max_rows_per_batch}"
+        )
+    if not parsed.items and not parsed.producers:
+        raise ValidationProblem(
+            "the batch is empty",
+            errors=[FieldIssue(field="items", message="add at least one item or producer")],
+        )
+    intake = service.Intake(
+        source="json",
+        filename=None,
+        producers=parsed.producers,
+        rows=[(n + 1, item) for n, item in enumerate(parsed.items)],
+        digest=service.digest_bytes(b"json", body),
+        may_contain_nul=b"\\u0000" in body or b"\x00" in body,
+    )
+    intake.check_products(Rules.from_settings(settings))
+    return intake
+
+
 async def read_intake(request: Request, settings: Settings) -> service.Intake:
+    """The batch of a request, parsed and checked off the event loop."""
     limits = settings.limits
     content_type = request.headers.get("content-type", "").lower()
     body = await _read_body(request, limits.max_body_bytes)
@@ -86,48 +159,13 @@ async def read_intake(request: Request, settings: Settings) -> service.Intake:
                 errors=[FieldIssue(field="file", message="missing file part")],
             )
         content = await upload.read()
-        sheet = parse_sheet(
-            content, filename=upload.filename, content_type=upload.content_type, limits=limits
+        work = functools.partial(
+            _sheet_intake, content, upload.filename, upload.content_type, settings
         )
-        return service.Intake(
-            source=sheet.source,
-            filename=upload.filename,
-            producers=[],
-            rows=sheet.rows,
-            digest=service.digest_bytes(b"sheet", content),
-        )
+        return await anyio.to_thread.run_sync(work, limiter=_parsers(request))
     if content_type.startswith("application/json") or not content_type:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise ValidationProblem(f"the body is not valid JSON: {exc}") from None
-        try:
-            parsed = BatchCreate.model_validate(data)
-        except ValidationError as exc:
-            raise ValidationProblem(
-                "the batch must be an object with 'producers' and 'items' lists",
-                errors=[
-                    FieldIssue(field=".".join(str(p) for p in e["loc"]) or None, message=e["msg"])
-                    for e in exc.errors()[:50]
-                ],
-            ) from None
-        if len(parsed.items) > limits.max_rows_per_batch:
-            raise PayloadTooLarge(
-                f"{len(parsed.items)} items; a batch may have at most {limits.max_rows_per_batch}"
-            )
-        if not parsed.items and not parsed.producers:
-            raise ValidationProblem(
-                "the batch is empty",
-                errors=[FieldIssue(field="items", message="add at least one item or producer")],
-            )
-        return service.Intake(
-            source="json",
-            filename=None,
-            producers=parsed.producers,
-            rows=[(n + 1, item) for n, item in enumerate(parsed.items)],
-            digest=service.digest_bytes(b"json", body),
-            may_contain_nul=b"\\u0000" in body or b"\x00" in body,
-        )
+        work = functools.partial(_json_intake, body, settings)
+        return await anyio.to_thread.run_sync(work, limiter=_parsers(request))
     raise UnsupportedMediaType(
         f"content type {content_type!r} is not accepted: send application/json or "
         "multipart/form-data with a CSV or XLSX file"
@@ -160,13 +198,10 @@ async def create_batch(
     principal.require_write()
     agency_id = await acting_agency_id(session, principal, agency)
     intake = await read_intake(request, settings)
+    rules = Rules.from_settings(settings)
     if dry_run:
         report = await service.dry_run(
-            session,
-            agency_id=agency_id,
-            intake=intake,
-            rules=Rules.from_settings(settings),
-            actor=principal.actor,
+            session, agency_id=agency_id, intake=intake, rules=rules, actor=principal.actor
         )
         await session.rollback()
         return JSONResponse(report.model_dump(mode="json"), status_code=200)  # type: ignore[return-value]
@@ -203,7 +238,14 @@ async def get_batch(
         Literal["all", "none", "pending", "created", "updated", "unchanged", "rejected"],
         Query(description="per-row results to include: all, none, or those with one status"),
     ] = "all",
-    after: Annotated[int, Query(ge=0, le=2**62, description="row cursor")] = 0,
+    after: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=ROW_NO_MAX,
+            description="row cursor: results after this row number (`rows_next_cursor`)",
+        ),
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> BatchRead:
     principal.require_catalog_reader()

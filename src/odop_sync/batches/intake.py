@@ -51,6 +51,9 @@ REFUSED_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "appl
 # A member this small cannot hurt however well it compresses; repetitive sheets compress very well.
 RATIO_FLOOR_BYTES = 1_000_000
 
+# Columns read from an XLSX row; the contract's columns and a sheet's attr.* extras are far fewer.
+MAX_COLUMNS = 1000
+
 SAVE_AS = "in Excel use File > Save As > Excel Workbook (.xlsx) or CSV UTF-8, then upload that"
 
 
@@ -172,25 +175,50 @@ def _blank(cells: Sequence[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
+def _too_many_rows(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the sheet has more than {limit:,} rows, the limit per batch (max_rows_per_batch); "
+        "empty rows count too. Delete the empty rows below the last item (in Excel: select "
+        "them, right-click, Delete) or split the sheet into several"
+    )
+
+
 def _collect(
     records: Iterable[Sequence[Any]], limits: LimitSettings
 ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     """Header and rows, numbered as the spreadsheet numbers them. One CSV record is one row even
     when a quoted cell spans several lines. Blank rows above the header (a habit of hand-made
-    sheets) and blank rows between items are skipped; the numbering still counts them."""
+    sheets) and blank rows between items are skipped; the numbering still counts them.
+
+    Reading stops at the row limit, and blank rows count against it: a workbook that claims a
+    million empty rows (its dimension, or rows of empty cells) is refused after the limit,
+    not read to its end."""
+    limit = limits.max_rows_per_batch
     numbered = enumerate(records, start=1)
-    header_no, header = next(((n, cells) for n, cells in numbered if not _blank(cells)), (1, None))
+    header_no, header = 1, None
+    for n, cells in numbered:
+        if not _blank(cells):
+            header_no, header = n, cells
+            break
+        if n > limit:
+            raise _too_many_rows(limit)
     columns = _check_header(header, header_no)
     rows: list[tuple[int, dict[str, Any]]] = []
+    last = header_no + limit
     for row_no, cells in numbered:
-        if _blank(cells):
-            continue
-        if len(rows) >= limits.max_rows_per_batch:
-            raise PayloadTooLarge(
-                f"the sheet has more than {limits.max_rows_per_batch} rows, the limit per batch "
-                "(max_rows_per_batch); split it into several sheets"
-            )
-        rows.append((row_no, _row(columns, cells)))
+        if row_no > last:
+            raise _too_many_rows(limit)
+        if not _blank(cells):
+            rows.append((row_no, _row(columns, cells)))
+    if not rows:
+        raise ValidationProblem(
+            "the sheet has no items below its header row",
+            errors=[
+                FieldIssue(
+                    row=header_no + 1, field=None, message="add the items below the header row"
+                )
+            ],
+        )
     return columns, rows
 
 
@@ -297,7 +325,11 @@ def _parse_xlsx(content: bytes, limits: LimitSettings) -> ParsedSheet:
         if not workbook.worksheets:
             raise ValidationProblem("the workbook has no worksheet")
         sheet = workbook.worksheets[0]
-        columns, rows = _collect(sheet.iter_rows(values_only=True), limits)
+        # The dimension a workbook declares sets how wide openpyxl makes every row; a claim of
+        # all 16,384 columns would make each row that wide. No sheet of ours needs more.
+        wide = (sheet.max_column or 0) > MAX_COLUMNS
+        records = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS if wide else None)
+        columns, rows = _collect(records, limits)
     finally:
         workbook.close()
     return ParsedSheet("xlsx", rows, columns)

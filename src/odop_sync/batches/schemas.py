@@ -60,6 +60,12 @@ class RowResult(BaseModel):
     status: RowStatus
     variant_id: int | None = None
     errors: list[FieldIssue] = Field(default_factory=list)
+    warnings: list[FieldIssue] = Field(
+        default_factory=list,
+        description="what the row did that may not be meant, though it was applied: e.g. a "
+        "product column (title_en, craft, …) that differs from an earlier row of the same "
+        "product, whose value this row replaces",
+    )
 
 
 class BatchCounts(BaseModel):

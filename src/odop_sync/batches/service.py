@@ -15,10 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import anyio
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from odop_sync.batches.conflicts import product_conflicts
 from odop_sync.batches.schemas import BatchCounts, BatchRead, DryRunRead, RowResult
 from odop_sync.batches.validation import ItemIn, ProducerIn, Rules, validate_item, validate_producer
 from odop_sync.catalog.service import Outcome, apply_items, upsert_producers
@@ -81,6 +83,13 @@ class Intake:
     # False when the raw body provably has no NUL (no "\u0000" escape): skips a per-row scan.
     may_contain_nul: bool = True
     rejected_at_intake: dict[int, FieldIssue] = field(default_factory=dict)
+    # Row number -> warnings, stored with the row: see `check_products`.
+    warnings: dict[int, list[FieldIssue]] = field(default_factory=dict)
+
+    def check_products(self, rules: Rules) -> None:
+        """Warn on each row that changes a product column an earlier row of its product set
+        otherwise (the later row wins; see `conflicts`)."""
+        self.warnings = product_conflicts(self.rows, rules, self.rejected_at_intake)
 
     def __post_init__(self) -> None:
         if has_nul(self.producers):
@@ -181,6 +190,7 @@ async def submit(
         for row_no, data in intake.rows:
             dup = intake.rejected_at_intake.get(row_no)
             rejected += dup is not None
+            warned = intake.warnings.get(row_no)
             values.append(
                 {
                     "batch_id": batch.id,
@@ -189,6 +199,7 @@ async def submit(
                     "data": data,
                     "status": RowStatus.REJECTED if dup else RowStatus.PENDING,
                     "errors": [dup.model_dump()] if dup else None,
+                    "warnings": [w.model_dump() for w in warned] if warned else None,
                 }
             )
         await insert_many(session, table_of(BatchRow), values)
@@ -229,7 +240,9 @@ async def dry_run(
         if producers:
             await upsert_producers(session, agency_id, producers, actor)
         rows = [(r, d) for r, d in intake.rows if r not in intake.rejected_at_intake]
-        outcomes = await _apply_rows(session, agency_id, rows, rules, actor, "dry-run")
+        # Every row of the batch at once: validated in a worker thread, not on the event loop.
+        checked = await anyio.to_thread.run_sync(_validate_all, rows, rules)
+        outcomes = await _apply_rows(session, agency_id, rows, rules, actor, "dry-run", checked)
         by_row = dict(zip((r for r, _ in rows), outcomes, strict=True))
         for row_no, data in intake.rows:
             sku = clean(data.get("sku")) or None
@@ -251,11 +264,18 @@ async def dry_run(
                         status=o.status,
                         variant_id=o.variant_id,
                         errors=list(o.errors),
+                        warnings=intake.warnings.get(row_no, []),
                     )
                 )
         await savepoint.rollback()
     counts = _count(results)
     return DryRunRead(counts=counts, producer_issues=producer_issues, rows=results)
+
+
+def _validate_all(
+    rows: Sequence[tuple[int, dict[str, Any]]], rules: Rules
+) -> list[ItemIn | list[FieldIssue]]:
+    return [validate_item(data, row_no, rules) for row_no, data in rows]
 
 
 def _count(results: Sequence[RowResult]) -> BatchCounts:
@@ -494,7 +514,14 @@ async def read_batch(
     next_cursor: int | None = None
     if rows:
         query = (
-            select(BatchRow.row_no, BatchRow.sku, BatchRow.status, BatchRow.errors, Variant.id)
+            select(
+                BatchRow.row_no,
+                BatchRow.sku,
+                BatchRow.status,
+                BatchRow.errors,
+                BatchRow.warnings,
+                Variant.id,
+            )
             .outerjoin(
                 Variant,
                 (Variant.agency_id == batch.agency_id)
@@ -518,8 +545,9 @@ async def read_batch(
                 status=status,
                 variant_id=variant_id,
                 errors=[FieldIssue(**e) for e in (errors or [])],
+                warnings=[FieldIssue(**w) for w in (warnings or [])],
             )
-            for row_no, sku, status, errors, variant_id in found
+            for row_no, sku, status, errors, warnings, variant_id in found
         ]
     return BatchRead(
         id=batch.id,

@@ -569,6 +569,55 @@ def _attributes(r: _Row) -> dict[str, Any]:
     return plain
 
 
+# The columns of a row that describe its product rather than the variant: every row of one
+# product (one product_ref) carries them, and the product keeps one value of each.
+PRODUCT_COLUMNS = (
+    "producer_ref",
+    "title_en",
+    "title_hi",
+    "description_en",
+    "description_hi",
+    "district",
+    "craft",
+    "odop_product",
+    "gi_tag",
+    "hsn_code",
+    "gst_rate",
+)
+
+
+def _product_fields(r: _Row, rules: Rules) -> dict[str, Any]:
+    """The product columns of a row, canonical (the district as its code, the GST rate as a
+    Decimal); None for an empty or invalid cell, whose issue `r` records."""
+    return {
+        "producer_ref": r.text("producer_ref", required=True, max_len=64, label="producer's ref"),
+        "title_en": r.text("title_en", required=True, max_len=200, label="English title"),
+        "title_hi": r.hindi("title_hi", 200),
+        "description_en": r.text("description_en", max_len=2000),
+        "description_hi": r.hindi("description_hi", 2000),
+        "district": r.district(rules.districts, rules._district_codes),
+        "craft": r.text("craft", max_len=120),
+        "odop_product": r.text("odop_product", max_len=200),
+        "gi_tag": r.text("gi_tag", max_len=200),
+        "hsn_code": _hsn(r),
+        "gst_rate": _gst(r, rules.gst_rates),
+    }
+
+
+def product_fields(raw: Mapping[str, Any], rules: Rules) -> dict[str, Any] | None:
+    """A row's product key (product_ref, else its SKU) and product columns as the catalog would
+    store them; None when the row is not an object or one of them is invalid (it is rejected)."""
+    if not isinstance(raw, Mapping):
+        return None
+    r = _Row(raw, None)
+    sku = r.pattern("sku", SKU_RE, "", required=True, max_len=40)
+    ref = r.pattern("product_ref", REF_RE, "", max_len=64)
+    fields = _product_fields(r, rules)
+    if r.issues:
+        return None
+    return {"product_ref": ref or sku, **fields}
+
+
 def validate_item(raw: Mapping[str, Any], row: int, rules: Rules) -> ItemIn | list[FieldIssue]:
     if not isinstance(raw, Mapping):
         return [FieldIssue(row=row, field=None, message="each item must be an object of fields")]
@@ -579,17 +628,9 @@ def validate_item(raw: Mapping[str, Any], row: int, rules: Rules) -> ItemIn | li
     product_ref = r.pattern(
         "product_ref", REF_RE, "use 1-64 letters, digits, '.', '_' or '-'", max_len=64
     )
-    producer_ref = r.text("producer_ref", required=True, max_len=64, label="producer's ref")
-    title_en = r.text("title_en", required=True, max_len=200, label="English title")
-    title_hi = r.hindi("title_hi", 200)
-    description_en = r.text("description_en", max_len=2000)
-    description_hi = r.hindi("description_hi", 2000)
-    district_code = r.district(rules.districts, rules._district_codes)
-    craft = r.text("craft", max_len=120)
-    odop_product = r.text("odop_product", max_len=200)
-    gi_tag = r.text("gi_tag", max_len=200)
-    hsn_code = _hsn(r)
-    gst_rate = _gst(r, rules.gst_rates)
+    product = _product_fields(r, rules)
+    producer_ref, title_en = product["producer_ref"], product["title_en"]
+    hsn_code, gst_rate = product["hsn_code"], product["gst_rate"]
     mrp = r.money("mrp")
     price = r.money("price")
     if mrp is not None and mrp == 0:
@@ -627,13 +668,13 @@ def validate_item(raw: Mapping[str, Any], row: int, rules: Rules) -> ItemIn | li
         product_ref=product_ref or sku,
         producer_ref=producer_ref,
         title_en=title_en,
-        title_hi=title_hi,
-        description_en=description_en,
-        description_hi=description_hi,
-        district_code=district_code,
-        craft=craft,
-        odop_product=odop_product,
-        gi_tag=gi_tag,
+        title_hi=product["title_hi"],
+        description_en=product["description_en"],
+        description_hi=product["description_hi"],
+        district_code=product["district"],
+        craft=product["craft"],
+        odop_product=product["odop_product"],
+        gi_tag=product["gi_tag"],
         hsn_code=hsn_code,
         gst_rate=gst_rate,
         mrp_paise=mrp,

@@ -17,7 +17,14 @@ from functools import cache
 from odop_sync.config import config_file
 from odop_sync.kit.text import nfc
 
-__all__ = ["District", "DistrictIndex", "district_index", "district_name", "lookup_key"]
+__all__ = [
+    "District",
+    "DistrictIndex",
+    "district_by_code",
+    "district_index",
+    "district_name",
+    "lookup_key",
+]
 
 _NUKTA = "\u093c"
 _CHANDRABINDU, _ANUSVARA = "\u0901", "\u0902"
@@ -105,9 +112,12 @@ def district_index() -> DistrictIndex:
     )
 
 
+def district_by_code(code: str | None) -> District | None:
+    """The district of a canonical code (None when unknown or empty)."""
+    return district_index().by_code(code) if code else None
+
+
 def district_name(code: str | None) -> str | None:
     """The English name of a canonical district code (None when unknown or empty)."""
-    if not code:
-        return None
-    found = district_index().by_code(code)
+    found = district_by_code(code)
     return found.name if found else None

@@ -23,7 +23,13 @@ from odop_sync.catalog.schemas import (
 from odop_sync.catalog.service import apply_items, upsert_producers
 from odop_sync.deps import PrincipalDep, SessionDep, SettingsDep, acting_agency_id
 from odop_sync.kit.money import paise_to_rupees
-from odop_sync.kit.problems import PROBLEM_RESPONSES, Conflict, NotFound, ValidationProblem
+from odop_sync.kit.problems import (
+    BODY_RESPONSES,
+    PROBLEM_RESPONSES,
+    Conflict,
+    NotFound,
+    ValidationProblem,
+)
 from odop_sync.models import Agency, Producer, Product, Role, RowStatus, StockReason, Variant
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
@@ -89,7 +95,12 @@ def product_read(p: Product) -> ProductRead:
     )
 
 
-@router.post("/agencies", status_code=status.HTTP_201_CREATED, tags=["agencies"])
+@router.post(
+    "/agencies",
+    status_code=status.HTTP_201_CREATED,
+    tags=["agencies"],
+    responses=BODY_RESPONSES,
+)
 async def create_agency(
     body: AgencyCreate, session: SessionDep, principal: PrincipalDep
 ) -> AgencyRead:
@@ -114,7 +125,12 @@ async def list_agencies(session: SessionDep, principal: PrincipalDep) -> list[Ag
     return [AgencyRead.model_validate(a) for a in await session.scalars(query)]
 
 
-@router.post("/producers", status_code=status.HTTP_201_CREATED, tags=["producers"])
+@router.post(
+    "/producers",
+    status_code=status.HTTP_201_CREATED,
+    tags=["producers"],
+    responses=BODY_RESPONSES,
+)
 async def create_producer(
     body: ProducerCreate,
     session: SessionDep,
@@ -239,7 +255,7 @@ def variant_as_row(v: Variant) -> dict[str, Any]:
     }
 
 
-@router.patch("/variants/{sku}", tags=["products"])
+@router.patch("/variants/{sku}", tags=["products"], responses=BODY_RESPONSES)
 async def patch_variant(
     sku: Annotated[str, Path(max_length=200)],
     body: VariantUpdate,

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://odop-sync.dev/problems/"
@@ -117,6 +118,26 @@ def _loc_to_field(loc: tuple[Any, ...]) -> tuple[int | None, str | None]:
     return row, field
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request, fallback: str | None = None) -> str:
+    """The `Allow` of a 405: every method some route of the app serves at the request's path.
+    (Starlette names only the methods of the first route it tried, and each FastAPI operation
+    is a route of its own, so GET /v1/batches hid behind "Allow: POST".) Mounted apps answer
+    for themselves and are left out."""
+    routes = [r for r in request.app.router.routes if not isinstance(r, Mount)]
+    allowed = [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+    if allowed:
+        return ", ".join(allowed)
+    # A mounted app without answers of its own (the demo's static images) serves GET and HEAD.
+    return fallback or "GET, HEAD"
+
+
 def install_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         exc = cast(ProblemError, exc)
@@ -135,6 +156,9 @@ def install_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         exc = cast(StarletteHTTPException, exc)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request, headers.get("Allow"))
         problem = Problem(
             type=TYPE_BASE + ("not-found" if exc.status_code == 404 else "http-error"),
             title=str(exc.detail) if exc.status_code != 404 else "Not found",
@@ -142,7 +166,7 @@ def install_handlers(app: FastAPI) -> None:
             detail=str(exc.detail),
             instance=request.url.path,
         )
-        return problem_response(problem, dict(exc.headers or {}))
+        return problem_response(problem, headers)
 
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
@@ -166,4 +190,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: _problem_doc("over a documented limit"),
     415: _problem_doc("unsupported content type"),
     422: _problem_doc("invalid input; `errors` lists {row, field, message}"),
+}
+
+# On every operation whose JSON body FastAPI parses: a body that is not JSON text at all (not
+# UTF-8, say) is answered 400 before any field is looked at; malformed JSON is a 422.
+BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_doc('the body could not be read ("There was an error parsing the body")'),
 }

@@ -76,3 +76,5 @@ class BatchRow(IdMixin, Base):
         Enum(RowStatus, native_enum=False, length=16, values_callable=_values)
     )
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
+    # [{row, field, message}] found at intake (a product column overridden by this row).
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)

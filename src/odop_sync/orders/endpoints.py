@@ -24,12 +24,22 @@ After = Annotated[
     int, Query(ge=0, le=2**62, description="cursor: the last id of the previous page")
 ]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Day = Annotated[
+From = Annotated[
+    date | None,
+    Query(
+        alias="from",
+        ge=date(2000, 1, 1),
+        le=date(2100, 12, 31),
+        description="first purchase day in India (IST), inclusive, e.g. 2025-11-01",
+    ),
+]
+To = Annotated[
     date | None,
     Query(
         ge=date(2000, 1, 1),
         le=date(2100, 12, 31),
-        description="purchase day in India (IST), inclusive, e.g. 2025-11-01",
+        description="last purchase day in India (IST), inclusive; must not be before `from` "
+        "(a 422 names `to` otherwise)",
     ),
 ]
 
@@ -45,8 +55,8 @@ async def list_orders(
     account_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     status: OrderStatus | None = None,
     sku: Annotated[str | None, Query(max_length=40, description="orders with a line of it")] = None,
-    from_: Annotated[Day, Query(alias="from")] = None,
-    to: Day = None,
+    from_: From = None,
+    to: To = None,
     after: After = 0,
     limit: Limit = 100,
 ) -> Page[OrderRead]:
@@ -54,7 +64,8 @@ async def list_orders(
     principal.require_catalog_reader()
     if from_ is not None and to is not None and to < from_:
         raise ValidationProblem(
-            "'to' is before 'from'", errors=[FieldIssue(field="to", message="before 'from'")]
+            "'to' is before 'from'",
+            errors=[FieldIssue(field="to", message=f"{to} is before 'from' ({from_})")],
         )
     rows = await repo.list_orders(
         session,

@@ -52,7 +52,7 @@ def _range(start: date | None, end: date | None) -> tuple[date, date]:
     end = end or today
     start = start or end - timedelta(days=29)
     if end < start:
-        raise _invalid("to", "is before 'from'")
+        raise _invalid("to", f"{end} is before 'from' ({start})")
     if (end - start).days >= MAX_DAYS:
         raise _invalid("from", f"the range may span at most {MAX_DAYS} days")
     return start, end
@@ -76,9 +76,14 @@ GroupBy = Annotated[
         examples=["district,month"],
     ),
 ]
-Day = Annotated[
+To = Annotated[
     date | None,
-    Query(ge=date(2000, 1, 1), le=date(2100, 12, 31), description="Indian (IST) day, inclusive"),
+    Query(
+        ge=date(2000, 1, 1),
+        le=date(2100, 12, 31),
+        description="last Indian (IST) day, inclusive; must not be before `from` (a 422 "
+        "names `to` otherwise); default: today",
+    ),
 ]
 From = Annotated[
     date | None,
@@ -86,7 +91,8 @@ From = Annotated[
         alias="from",
         ge=date(2000, 1, 1),
         le=date(2100, 12, 31),
-        description="Indian (IST) day, inclusive; default: 30 days",
+        description=f"first Indian (IST) day, inclusive; default: 29 days before `to` (30 days "
+        f"in all). At most {MAX_DAYS - 1} days before `to` (a 422 names `from` otherwise)",
     ),
 ]
 
@@ -100,7 +106,7 @@ async def _summary(
     principal: PrincipalDep,
     group_by: GroupBy = None,
     from_: From = None,
-    to: Day = None,
+    to: To = None,
     account_id: IdQuery = None,
     marketplace: Text = None,
     district: Text = None,

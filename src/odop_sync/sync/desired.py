@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from odop_sync.adapter_sdk import ListingPayload, Money, OfferUpdate, PackageDimensions
-from odop_sync.catalog.districts import district_name
+from odop_sync.catalog.districts import District, district_by_code
 from odop_sync.listings.projection import (
     PriceDerivation,
     PricingRule,
@@ -65,11 +65,12 @@ class Desired:
     stock: StockDerivation
 
 
-def _bullets(product: Product, variant: Variant, district: str | None) -> tuple[str, ...]:
+def _bullets(product: Product, variant: Variant, district: District | None) -> tuple[str, ...]:
     bullets = []
     if product.craft:
-        where = f" in {district}" if district else ""
-        bullets.append(f"{product.craft}, handmade{where}, Uttar Pradesh")
+        # The state is the district's own (config/districts.toml): Jaipur is in Rajasthan.
+        where = f" in {district.name}, {district.state}" if district else ""
+        bullets.append(f"{product.craft}, handmade{where}")
     if product.gi_tag:
         bullets.append(f"Geographical Indication: {product.gi_tag}")
     if product.odop_product:
@@ -99,7 +100,7 @@ def project(
 ) -> Desired:
     price = project_price(variant.price_paise, variant.mrp_paise, rules.pricing)
     stock = available_to_sell(variant.stock_on_hand, reserved, rules.stock_buffer)
-    district = district_name(product.district_code)
+    district = district_by_code(product.district_code)
     attributes = dict(variant.attributes or {})
     extras = _marketplace_attributes(attributes, rules.adapter)
     has_package = any(
@@ -135,7 +136,7 @@ def project(
         material=variant.material,
         color=variant.color,
         size=variant.size,
-        district=district,
+        district=district.name if district else None,
         gi_tag=product.gi_tag,
         attributes={k: v for k, v in attributes.items() if k != "marketplaces"},
         marketplace_attributes=extras,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy import select
 
 from odop_sync.deps import PrincipalDep, SessionDep, acting_agency_id
-from odop_sync.kit.problems import PROBLEM_RESPONSES, Conflict, NotFound
+from odop_sync.kit.problems import BODY_RESPONSES, PROBLEM_RESPONSES, Conflict, NotFound
 from odop_sync.models import MarketplaceAccount, SyncRun
 from odop_sync.sync.schemas import SyncRunCreate, SyncRunRead
 
@@ -33,6 +33,7 @@ def _read(run: SyncRun) -> SyncRunRead:
     "/sync/runs",
     status_code=status.HTTP_202_ACCEPTED,
     responses={
+        **BODY_RESPONSES,
         202: {
             "description": "queued; the engine picks it up at once",
             "headers": {
@@ -41,7 +42,7 @@ def _read(run: SyncRun) -> SyncRunRead:
                     "schema": {"type": "string", "example": "/v1/sync/runs/42"},
                 }
             },
-        }
+        },
     },
 )
 async def create_run(

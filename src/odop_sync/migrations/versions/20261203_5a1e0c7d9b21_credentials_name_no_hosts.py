@@ -8,7 +8,7 @@ Flipkart's sandbox host becomes environment = "sandbox") and encrypted again. Ro
 decrypt are left as they are: the engine already reports them as unreadable.
 
 Revision ID: 5a1e0c7d9b21
-Revises: bfb752aafa01
+Revises: 4e1f0c2a9b7d
 Create Date: 2026-12-03 07:10:00
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision: str = "5a1e0c7d9b21"
-down_revision: str | Sequence[str] | None = "bfb752aafa01"
+down_revision: str | Sequence[str] | None = "4e1f0c2a9b7d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
