@@ -399,23 +399,21 @@ class SyncEngine:
             account = await session.get(MarketplaceAccount, account_id)
         if account is None or not account.enabled:
             state.last_result = "halted: the account is gone or disabled"
-            await self._forget_client(account_id)
             return False
         now = utcnow()
         if problems.waiting(account, now):
             retry_at = account.problem_retry_at
-            when = "it changes" if retry_at is None else f"{retry_at.isoformat()}"
-            state.last_result = f"halted: {account.problem} (next attempt when {when})"
+            when = (
+                "when the account changes"
+                if retry_at is None
+                else f"at {retry_at.isoformat(timespec='seconds')}"
+            )
+            state.last_result = f"halted: {account.problem} (next attempt {when})"
             if retry_at is not None:
                 self._wake_later(account_id, (retry_at - now).total_seconds() + 0.05)
             return False
         state.problem, state.calls_ok = account.problem is not None, 0
         return True
-
-    async def _forget_client(self, account_id: int) -> None:
-        client = self._clients.pop(account_id, None)
-        if client is not None:
-            await client.http.aclose()
 
     async def _hold_and_sync(self, account_id: int, state: _AccountState) -> None:
         ttl = self.settings.lease_ttl_s
