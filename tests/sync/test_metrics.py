@@ -145,14 +145,14 @@ class TestMetrics:
 
         # The last good pull was ten minutes ago, and now Amazon answers 503: the pull fails,
         # is counted, and the lag goes on growing from the good one.
+        started = utcnow()
         async with transaction(world.sessionmaker) as session:
             await session.execute(
                 update(OrderCursor)
                 .where(OrderCursor.account_id == account_id)
-                .values(pulled_at=utcnow() - timedelta(minutes=10))
+                .values(pulled_at=started - timedelta(minutes=10))
             )
         world.sandbox.faults.fail(503, operation="searchOrders", times=None)
-        started = utcnow()
         assert await scheduler.fire("orders.pull", force=True)
         failed = await scrape(world.client)
         scraped = utcnow()
