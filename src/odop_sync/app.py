@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from odop_sync import __version__
 from odop_sync.accounts.crypto import CredentialCipher
 from odop_sync.accounts.endpoints import router as accounts_router
-from odop_sync.adapter_sdk import Adapter, discover_adapters
+from odop_sync.adapter_sdk import Adapter, Capability, discover_adapters
 from odop_sync.batches.endpoints import router as batches_router
 from odop_sync.batches.service import PROCESS_JOB
 from odop_sync.batches.tasks import process_batch
@@ -35,9 +35,10 @@ from odop_sync.events import CatalogEvents
 from odop_sync.jobs.runner import JobRunner
 from odop_sync.kit.loopback import marketplace_redirects, outbound_transport
 from odop_sync.kit.problems import FieldIssue, ValidationProblem, install_handlers, problem_response
+from odop_sync.kit.time import utcnow
 from odop_sync.listings.endpoints import router as listings_router
 from odop_sync.logging import request_id_var
-from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY
+from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY, refresh_lags
 from odop_sync.orders.endpoints import router as orders_router
 from odop_sync.orders.puller import OrderPuller
 from odop_sync.sales.endpoints import router as sales_router
@@ -179,6 +180,7 @@ def _start_sync(
             app.state.cipher,
             transport=app.state.outbound_transport,
             owner=owner,
+            accounts=settings.accounts,
         )
         if settings.sync.enabled:
             events.subscribe(sync_engine.catalog_changed)
@@ -209,7 +211,12 @@ def periodic_work(
     if not settings.orders.enabled:
         return jobs, None
     puller = OrderPuller(
-        sessionmaker, settings.orders, engine.adapter_for, owner=owner, events=events
+        sessionmaker,
+        settings.orders,
+        engine.adapter_for,
+        owner=owner,
+        events=events,
+        accounts=settings.accounts,
     )
     return [*jobs, puller.periodic_job()], puller
 
@@ -285,6 +292,22 @@ def _ops_routes(app: FastAPI) -> None:
         )
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
-    async def metrics() -> Response:
-        """Prometheus text exposition."""
+    async def metrics(request: Request) -> Response:
+        """Prometheus text exposition (the README's "Metrics" lists the series)."""
+        state = request.app.state
+        adapters: dict[str, type[Adapter]] = state.adapters
+
+        def pulls_orders(slug: str) -> bool:
+            cls = adapters.get(slug)
+            return (
+                state.settings.orders.enabled
+                and cls is not None
+                and Capability.PULL_ORDERS in cls.capabilities
+            )
+
+        try:
+            async with state.read_sessionmaker() as session:
+                await refresh_lags(session, utcnow(), pulls_orders)
+        except Exception as exc:  # the process's own counters still answer
+            log.warning("metrics: the lag gauges could not be read: %s", type(exc).__name__)
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

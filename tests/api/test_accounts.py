@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox, SandboxApp
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from odop_sync.db import transaction
 from odop_sync.models import MarketplaceAccount
 from tests.conftest import MakeAgency, MakeKey, bearer
 from tests.sync.conftest import sandbox_transport
@@ -153,3 +155,93 @@ class TestConnectionCheck:
         assert "refused the credentials" in refused.json()["detail"]
         shown = (await client.get(f"/v1/accounts/{bad.json()['id']}", headers=bearer(key))).json()
         assert shown["last_check_ok"] is False
+
+
+class TestAccountUpdate:
+    async def test_new_credentials_are_merged_over_the_stored_ones_and_checked(
+        self,
+        client: httpx.AsyncClient,
+        make_agency: MakeAgency,
+        make_key: MakeKey,
+        sandbox: AmazonSandbox,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        app: Any,
+    ) -> None:
+        key = await _key(make_agency, make_key)
+        other = await _key(make_agency, make_key, "khadi-board")
+        creds = amazon_credentials(sandbox)
+        body = {"adapter": "amazon", "name": "Amazon.in", "credentials": creds, "enabled": False}
+        account_id = (await client.post("/v1/accounts", json=body, headers=bearer(key))).json()[
+            "id"
+        ]
+        url = f"/v1/accounts/{account_id}"
+        r = await client.patch(
+            url, json={"credentials": {"lwa_client_secret": ["s3cr3t"]}}, headers=bearer(key)
+        )
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["credentials.lwa_client_secret"]
+        assert "s3cr3t" not in r.text
+        r = await client.patch(url, json={"stock_buffer": 2}, headers=bearer(other))
+        assert r.status_code == 404
+
+        r = await client.patch(
+            url,
+            json={"credentials": {"refresh_token": "Atzr|reauthorised"}, "stock_buffer": 2},
+            headers=bearer(key),
+        )
+        assert r.status_code == 200, r.text
+        shown = r.json()
+        assert "Atzr|reauthorised" not in r.text
+        assert shown["stock_buffer"] == 2
+        assert shown["secrets_set"] == ["lwa_client_secret", "refresh_token"]
+        assert shown["settings"]["seller_id"] == SANDBOX_SELLER
+        async with sessionmaker() as session:
+            stored = await session.get(MarketplaceAccount, account_id)
+            assert stored is not None
+        plain = app.state.cipher.decrypt(stored.credentials_encrypted)
+        assert plain["refresh_token"] == "Atzr|reauthorised"
+        assert plain["lwa_client_secret"] == creds["lwa_client_secret"]
+
+    async def test_a_successful_check_ends_the_wait(
+        self,
+        app: Any,
+        client: httpx.AsyncClient,
+        make_agency: MakeAgency,
+        make_key: MakeKey,
+        sandbox: AmazonSandbox,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        app.state.adapter_transport = httpx.ASGITransport(app=sandbox.app)
+        key = await _key(make_agency, make_key)
+        body = {
+            "adapter": "amazon",
+            "name": "Amazon.in",
+            "credentials": amazon_credentials(sandbox),
+            "enabled": False,
+        }
+        account_id = (await client.post("/v1/accounts", json=body, headers=bearer(key))).json()[
+            "id"
+        ]
+        since = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+        async with transaction(sessionmaker) as session:
+            await session.execute(
+                update(MarketplaceAccount)
+                .where(MarketplaceAccount.id == account_id)
+                .values(
+                    problem="Login with Amazon refused the refresh token",
+                    problem_since=since,
+                    problem_failures=3,
+                    problem_retry_at=since + timedelta(hours=4),
+                )
+            )
+        shown = (await client.get(f"/v1/accounts/{account_id}", headers=bearer(key))).json()
+        assert shown["problem"] == {
+            "reason": "Login with Amazon refused the refresh token",
+            "since": "2026-11-30T08:00:00Z",
+            "failures": 3,
+            "next_attempt_at": "2026-11-30T12:00:00Z",
+        }
+        r = await client.post(f"/v1/accounts/{account_id}/check", headers=bearer(key))
+        assert r.json()["ok"] is True, r.text
+        shown = (await client.get(f"/v1/accounts/{account_id}", headers=bearer(key))).json()
+        assert shown["problem"] is None

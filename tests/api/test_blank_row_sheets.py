@@ -81,7 +81,7 @@ class TestBlankRowsCount:
         assert r.status_code == 413, r.text
         assert r.headers["content-type"] == "application/problem+json"
         detail = r.json()["detail"]
-        # The default limit, config/default.toml: max_rows_per_batch = 50_000.
+        # The default limit (LimitSettings): max_rows_per_batch = 50_000.
         assert "more than 50,000 rows" in detail and "max_rows_per_batch" in detail
         assert "empty rows count too" in detail
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, status
 
 from odop_sync.accounts import service
-from odop_sync.accounts.schemas import AccountCreate, AccountRead, CheckResult
+from odop_sync.accounts.schemas import AccountCreate, AccountRead, AccountUpdate, CheckResult
 from odop_sync.deps import PrincipalDep, SessionDep, acting_agency_id
 from odop_sync.kit.problems import BODY_RESPONSES, PROBLEM_RESPONSES
 
@@ -51,6 +51,30 @@ async def get_account(
     return service.account_read(account, request.app.state.adapters, request.app.state.cipher)
 
 
+@router.patch("/accounts/{account_id}")
+async def update_account(
+    account_id: IdPath,
+    body: AccountUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> AccountRead:
+    """Change an account (new credentials, pricing rule, enabled): only the fields given
+    change. A problem the account was waiting out ends, and it syncs again at once."""
+    principal.require_write()
+    account = await service.get_account(session, account_id, principal.agency_scope())
+    state = request.app.state
+    await service.update_account(
+        session, account, body, adapters=state.adapters, cipher=state.cipher
+    )
+    await session.commit()
+    await session.refresh(account)
+    # An empty list: every account of the agency looks at what changed (this one re-projects
+    # everything when its pricing rule changed), in this process and, through NOTIFY, others.
+    state.events.catalog_changed(account.agency_id, [])
+    return service.account_read(account, state.adapters, state.cipher)
+
+
 @router.post("/accounts/{account_id}/check")
 async def check_account(
     account_id: IdPath, request: Request, session: SessionDep, principal: PrincipalDep
@@ -66,4 +90,6 @@ async def check_account(
         transport=state.outbound_transport(),
     )
     await session.commit()
+    if result.ok:  # it may have been waiting out a problem: it syncs again now
+        state.events.catalog_changed(account.agency_id, [])
     return result

@@ -45,6 +45,38 @@ class AccountCreate(ApiInput):
     enabled: bool = True
 
 
+class AccountUpdate(ApiInput):
+    """Change an account: only the fields given change (null or absent: unchanged).
+    `credentials` are merged over the stored ones (give only what changed, e.g. a new
+    `refresh_token`) and checked by the adapter again. Any change ends a problem the account
+    is waiting out, and the account syncs again at once."""
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"credentials": {"refresh_token": "Atzr|…"}}]}
+    }
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    credentials: dict[str, Any] | None = None
+    markup_percent: Decimal | None = Field(default=None, ge=-50, le=500, decimal_places=2)
+    markup_fixed: Decimal | None = Field(default=None, ge=0, le=1_000_000, decimal_places=2)
+    rounding: Rounding | None = None
+    floor: Decimal | None = Field(default=None, ge=0, le=100_000_000, decimal_places=2)
+    stock_buffer: int | None = Field(default=None, ge=0, le=100_000)
+    enabled: bool | None = None
+
+
+class AccountProblem(BaseModel):
+    """Why the account cannot work now. Neither sync nor the order pull calls the marketplace
+    for it before `next_attempt_at`; each failure in a row doubles the wait."""
+
+    reason: str = Field(description="in plain words, with what to do about it")
+    since: datetime = Field(description="the first failure of this run of failures")
+    failures: int = Field(description="consecutive failed attempts")
+    next_attempt_at: datetime | None = Field(
+        description="the earliest next call to the marketplace; null: not until the account changes"
+    )
+
+
 class AccountRead(BaseModel):
     id: int
     agency_id: int
@@ -61,6 +93,10 @@ class AccountRead(BaseModel):
     last_check_ok: bool | None
     last_check_at: datetime | None
     last_check_detail: str | None
+    problem: AccountProblem | None = Field(
+        description="set while the account waits out a problem (credentials refused, unusable "
+        "configuration); null when it works. PATCH the account to fix it and end the wait."
+    )
     created_at: datetime
 
 

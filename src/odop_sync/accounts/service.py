@@ -12,8 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from odop_sync.accounts import problems
 from odop_sync.accounts.crypto import CredentialCipher
-from odop_sync.accounts.schemas import AccountCreate, AccountRead, CheckResult
+from odop_sync.accounts.schemas import (
+    AccountCreate,
+    AccountProblem,
+    AccountRead,
+    AccountUpdate,
+    CheckResult,
+)
 from odop_sync.adapter_sdk import (
     Adapter,
     AdapterConfigError,
@@ -108,6 +115,72 @@ async def create_account(
     return account
 
 
+# Fields whose change alters every listing's desired state: the account is re-projected.
+RULE_FIELDS = ("markup_percent", "markup_fixed_paise", "rounding", "floor_paise", "stock_buffer")
+
+
+async def update_account(
+    session: AsyncSession,
+    account: MarketplaceAccount,
+    body: AccountUpdate,
+    *,
+    adapters: dict[str, type[Adapter]],
+    cipher: CredentialCipher,
+) -> MarketplaceAccount:
+    """Apply the fields given; the account's problem (if any) ends, so it is tried again."""
+    changes: dict[str, Any] = {}
+    if body.name is not None:
+        changes["name"] = body.name
+    if body.credentials is not None:
+        cls = adapters.get(account.adapter)
+        if cls is None:
+            raise ValidationProblem(
+                f"the {account.adapter!r} adapter is not installed",
+                errors=[FieldIssue(field="credentials", message="cannot be checked now")],
+            )
+        try:
+            stored = cipher.decrypt(account.credentials_encrypted)
+        except Exception:  # unreadable: the new ones must be complete
+            stored = {}
+        config = parse_credentials(cls, {**stored, **body.credentials})
+        changes["credentials_encrypted"] = cipher.encrypt(_plain(config))
+    for name, value in (
+        ("markup_percent", body.markup_percent),
+        ("markup_fixed_paise", _paise(body.markup_fixed)),
+        ("rounding", body.rounding),
+        ("floor_paise", _paise(body.floor)),
+        ("stock_buffer", body.stock_buffer),
+        ("enabled", body.enabled),
+    ):
+        if value is not None:
+            changes[name] = value
+    if any(name in changes and changes[name] != getattr(account, name) for name in RULE_FIELDS):
+        account.projected_at = None  # the next pass re-projects every variant
+    for name, value in {**changes, **problems.CLEARED}.items():
+        setattr(account, name, value)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"this agency already has an account named {body.name!r}") from None
+    return account
+
+
+def _paise(value: Any) -> int | None:
+    return None if value is None else rupees_to_paise(value)
+
+
+def _problem(account: MarketplaceAccount) -> AccountProblem | None:
+    if account.problem is None:
+        return None
+    return AccountProblem(
+        reason=account.problem,
+        since=account.problem_since or account.updated_at,
+        failures=account.problem_failures,
+        next_attempt_at=account.problem_retry_at,
+    )
+
+
 def account_read(
     account: MarketplaceAccount, adapters: dict[str, type[Adapter]], cipher: CredentialCipher
 ) -> AccountRead:
@@ -133,6 +206,7 @@ def account_read(
         last_check_ok=account.last_check_ok,
         last_check_at=account.last_check_at,
         last_check_detail=account.last_check_detail,
+        problem=_problem(account),
         created_at=account.created_at,
     )
 
@@ -182,4 +256,7 @@ async def check_account(
             ok, detail = False, f"the check failed: {type(exc).__name__}"
     now = utcnow()
     account.last_check_ok, account.last_check_at, account.last_check_detail = ok, now, detail
+    if ok:  # a call succeeded: whatever the account was waiting out is over
+        for name, value in problems.CLEARED.items():
+            setattr(account, name, value)
     return CheckResult(ok=ok, detail=detail, checked_at=now)

@@ -218,6 +218,16 @@ class OrderSettings(_Section):
     inr_rates: dict[str, Decimal] = Field(default_factory=dict)
 
 
+class AccountSettings(_Section):
+    """Accounts that cannot work (the marketplace refused their credentials, their stored
+    configuration is unusable) wait this long before the next attempt, doubling per failure up to
+    the cap; the sync engine and the order pull both keep to it. A change to the account (new
+    credentials, re-enabling it) or a successful check ends the wait at once."""
+
+    problem_backoff_base_s: float = 60.0
+    problem_backoff_max_s: float = 3600.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ODOP_",
@@ -251,6 +261,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     orders: OrderSettings = Field(default_factory=OrderSettings)
+    accounts: AccountSettings = Field(default_factory=AccountSettings)
 
     @classmethod
     def settings_customise_sources(

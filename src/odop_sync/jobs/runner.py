@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from odop_sync.config import JobSettings
 from odop_sync.db import reader_of, transaction
 from odop_sync.jobs import repository
-from odop_sync.metrics import JOB_RUNS
+from odop_sync.metrics import JOB_RUNS, LEASES_HELD
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +130,13 @@ class JobRunner:
         return True
 
     async def _run(self, ctx: JobContext, max_attempts: int) -> None:
+        LEASES_HELD.labels("jobs").inc()
+        try:
+            await self._run_held(ctx, max_attempts)
+        finally:
+            LEASES_HELD.labels("jobs").dec()
+
+    async def _run_held(self, ctx: JobContext, max_attempts: int) -> None:
         handler = self.handlers[ctx.kind]
         work: asyncio.Task[None] = asyncio.create_task(handler(ctx))
         heartbeat = asyncio.create_task(self._heartbeat(ctx.job_id, work))

@@ -45,6 +45,15 @@ class MarketplaceAccount(IdMixin, TimestampMixin, Base):
     last_check_detail: Mapped[str | None] = mapped_column(String(500))
     # The engine's projection watermark: variants changed after this are re-projected.
     projected_at: Mapped[datetime | None]
+    # Why the account cannot work now (the marketplace refused its credentials, its stored
+    # configuration is unusable), since when, how many attempts in a row failed, and when the
+    # next one may go: neither the sync engine nor the order pull calls the marketplace before
+    # that (None with a problem: not until the account changes). Cleared by a successful call
+    # and by any change to the account.
+    problem: Mapped[str | None] = mapped_column(String(500))
+    problem_since: Mapped[datetime | None]
+    problem_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    problem_retry_at: Mapped[datetime | None]
 
 
 class ListingStatus(enum.StrEnum):

@@ -17,11 +17,13 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from odop_sync.adapter_sdk import Adapter, AdapterError, Capability, OrderPage
-from odop_sync.config import OrderSettings
+from odop_sync.accounts import problems
+from odop_sync.adapter_sdk import Adapter, AdapterError, AuthenticationError, Capability, OrderPage
+from odop_sync.config import AccountSettings, OrderSettings
 from odop_sync.db import reader_of, transaction
 from odop_sync.events import CatalogEvents
 from odop_sync.kit.time import as_utc, utcnow
+from odop_sync.metrics import LEASES_HELD, ORDER_PULLS
 from odop_sync.models import MarketplaceAccount, OrderCursor
 from odop_sync.orders import repository as repo
 from odop_sync.orders.service import ingest
@@ -43,10 +45,12 @@ class OrderPuller:
         *,
         owner: str,
         events: CatalogEvents | None = None,
+        accounts: AccountSettings | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.read_sessionmaker = reader_of(sessionmaker)
         self.settings = settings
+        self.account_settings = accounts or AccountSettings()
         self.adapter_for = adapter_for
         self.owner = owner
         self.events = events
@@ -63,7 +67,7 @@ class OrderPuller:
 
     async def pull_all(self) -> None:
         async with self.read_sessionmaker() as session:
-            accounts = await enabled_accounts(session)
+            accounts = await enabled_accounts(session, ready_at=utcnow())
         results = await asyncio.gather(
             *(self._gated(a.id) for a in accounts), return_exceptions=True
         )
@@ -77,13 +81,15 @@ class OrderPuller:
 
     async def pull_account(self, account_id: int) -> int:
         """Pull one account's changed orders; returns the pages ingested (0 when another
-        worker holds the account's pull lease, or the adapter cannot pull orders)."""
+        worker holds the account's pull lease, the adapter cannot pull orders, or the account
+        is disabled or waiting out a problem: then nothing is called)."""
         async with transaction(self.sessionmaker) as session:
             if not await self._lease(session, account_id):
                 return 0
             account = await session.get(MarketplaceAccount, account_id)
+        LEASES_HELD.labels("orders").inc()
         try:
-            if account is None or not account.enabled:
+            if account is None or not account.enabled or problems.waiting(account):
                 return 0
             adapter = await self.adapter_for(account)
             if isinstance(adapter, str):
@@ -91,16 +97,43 @@ class OrderPuller:
                 return 0
             if not adapter.supports(Capability.PULL_ORDERS):
                 return 0
-            return await self._pages(account, adapter)
+            try:
+                pages, ok = await self._pages(account, adapter)
+            except Exception:
+                self._count(account, "failed")
+                raise
+            if not ok:
+                return pages
+            self._count(account, "ok")
+            if account.problem is not None:
+                async with transaction(self.sessionmaker) as session:
+                    await problems.clear(session, account.id)
+            return pages
         finally:
+            LEASES_HELD.labels("orders").dec()
             async with transaction(self.sessionmaker) as session:
                 await repo.release_pull_lease(session, account_id, self.owner)
+
+    @staticmethod
+    def _count(account: MarketplaceAccount, result: str) -> None:
+        ORDER_PULLS.labels(str(account.id), account.adapter, result).inc()
+
+    async def _failed(self, account: MarketplaceAccount, exc: AdapterError) -> None:
+        """A page could not be pulled: counted, and when the marketplace refused the
+        credentials, stored on the account (which then waits, as for the sync engine)."""
+        log.warning("orders.pull account %s: %s", account.id, exc)
+        self._count(account, "failed")
+        if isinstance(exc, AuthenticationError):
+            reason = f"{exc.message}; update the account's credentials"
+            async with transaction(self.sessionmaker) as session:
+                await problems.record(session, account.id, reason, self.account_settings)
 
     async def _lease(self, session: AsyncSession, account_id: int) -> bool:
         ttl = self.settings.lease_ttl_s
         return await repo.take_pull_lease(session, account_id, self.owner, utcnow(), ttl)
 
-    async def _pages(self, account: MarketplaceAccount, adapter: Adapter) -> int:
+    async def _pages(self, account: MarketplaceAccount, adapter: Adapter) -> tuple[int, bool]:
+        """The pages ingested, and False when the marketplace failed (counted and logged)."""
         overlap = timedelta(seconds=self.settings.overlap_s)
         pages = 0
         while pages < self.settings.max_pages_per_pull:
@@ -112,11 +145,11 @@ class OrderPuller:
             try:
                 page = await adapter.pull_orders(cursor, updated_after=since)
             except AdapterError as exc:
-                log.warning("orders.pull account %s: %s", account.id, exc)
-                return pages
+                await self._failed(account, exc)
+                return pages, False
             async with transaction(self.sessionmaker) as session:
                 if not await self._lease(session, account.id):
-                    return pages  # the lease expired and another worker took it over
+                    return pages, True  # the lease expired and another worker took it over
                 changed = await ingest(session, account, page, inr_rates=self.settings.inr_rates)
                 await repo.save_cursor(session, account.id, _next_cursor(page, state))
             pages += 1
@@ -124,7 +157,7 @@ class OrderPuller:
                 self.events.catalog_changed(account.agency_id, changed)
             if page.cursor is None:
                 break
-        return pages
+        return pages, True
 
 
 def _next_cursor(page: OrderPage, state: OrderCursor | None) -> dict[str, object]:

@@ -42,6 +42,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from odop_sync.accounts import problems
 from odop_sync.accounts.crypto import CredentialCipher
 from odop_sync.adapter_sdk import (
     Adapter,
@@ -58,10 +59,10 @@ from odop_sync.adapter_sdk import (
     SubmissionState,
     create_http_client,
 )
-from odop_sync.config import SyncSettings
+from odop_sync.config import AccountSettings, SyncSettings
 from odop_sync.db import reader_of, transaction
 from odop_sync.kit.time import utcnow
-from odop_sync.metrics import SYNC_CALLS, SYNC_ITEMS
+from odop_sync.metrics import LEASES_HELD, SYNC_CALLS, SYNC_ITEMS
 from odop_sync.models import Listing, ListingStatus, MarketplaceAccount, SyncAttempt, SyncRun
 from odop_sync.sync import repository as repo
 from odop_sync.sync.repository import Pushed, ResultWriter
@@ -104,6 +105,8 @@ class _AccountState:
     # A remote reconcile in progress: the id of the last listing it read back (0: none yet).
     # One page a pass, so what the catalog changes meanwhile goes out between two pages.
     reconcile_after: int | None = None
+    problem: bool = False  # the account has a problem stored: a successful call clears it
+    calls_ok: int = 0  # successful marketplace calls since the task looked at the account
 
 
 class _Frontier:
@@ -144,6 +147,7 @@ class PassReport:
     drifted: int = 0  # confirmed listings the marketplace showed otherwise (reconcile pages)
     reconciling: bool = False  # a remote reconcile has pages left
     halted: str | None = None  # the account cannot be synced now (credentials, adapter)
+    gone: bool = False  # halted because the account is deleted or disabled: no retry
 
 
 class SyncEngine:
@@ -156,10 +160,12 @@ class SyncEngine:
         *,
         transport: Callable[[], httpx.AsyncBaseTransport | None] | None = None,
         owner: str | None = None,
+        accounts: AccountSettings | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.read_sessionmaker = reader_of(sessionmaker)
         self.settings = settings
+        self.account_settings = accounts or AccountSettings()
         self.adapters = adapters
         self.cipher = cipher
         # A provider, read when an account's client is built (tests install sandboxes late).
@@ -247,7 +253,7 @@ class SyncEngine:
 
     async def _wake_agency(self, agency_id: int, variant_ids: list[int]) -> None:
         async with self.read_sessionmaker() as session:
-            accounts = await repo.enabled_accounts(session, agency_id)
+            accounts = await repo.enabled_accounts(session, agency_id, ready_at=utcnow())
         for account in accounts:
             self.wake(account.id, variant_ids=variant_ids or None)
 
@@ -277,9 +283,10 @@ class SyncEngine:
         state.timer = loop.call_later(max(0.0, delay), lambda: self.wake(account_id))
 
     async def sweep(self, *, full: bool = False, runs: bool = False) -> None:
-        """Wake every enabled account (the scheduler's safety net) and pick up queued runs."""
+        """Wake every enabled account not waiting out a problem (the scheduler's safety net) and
+        pick up queued runs."""
         async with self.read_sessionmaker() as session:
-            accounts = await repo.enabled_accounts(session)
+            accounts = await repo.enabled_accounts(session, ready_at=utcnow())
             queued = (
                 list(await session.scalars(select(SyncRun.id).where(SyncRun.status == "queued")))
                 if runs
@@ -368,8 +375,9 @@ class SyncEngine:
 
     async def _account_task(self, account_id: int, state: _AccountState) -> None:
         try:
-            async with self._gate:
-                await self._hold_and_sync(account_id, state)
+            if await self._workable(account_id, state):
+                async with self._gate:
+                    await self._hold_and_sync(account_id, state)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -381,6 +389,31 @@ class SyncEngine:
             if state.event.is_set() and not self._stopping:
                 # Woken after the last pass looked: go again.
                 asyncio.get_running_loop().call_soon(self.wake, account_id)
+
+    async def _workable(self, account_id: int, state: _AccountState) -> bool:
+        """Whether the account may call its marketplace now. A deleted or disabled account is
+        left alone until it changes (the change wakes it); one waiting out a problem is woken
+        when its wait ends. Wake-ups meanwhile are dropped: nothing is called for them."""
+        state.event.clear()  # a wake-up from here on (an account change) looks again
+        async with self.read_sessionmaker() as session:
+            account = await session.get(MarketplaceAccount, account_id)
+        if account is None or not account.enabled:
+            state.last_result = "halted: the account is gone or disabled"
+            return False
+        now = utcnow()
+        if problems.waiting(account, now):
+            retry_at = account.problem_retry_at
+            when = (
+                "when the account changes"
+                if retry_at is None
+                else f"at {retry_at.isoformat(timespec='seconds')}"
+            )
+            state.last_result = f"halted: {account.problem} (next attempt {when})"
+            if retry_at is not None:
+                self._wake_later(account_id, (retry_at - now).total_seconds() + 0.05)
+            return False
+        state.problem, state.calls_ok = account.problem is not None, 0
+        return True
 
     async def _hold_and_sync(self, account_id: int, state: _AccountState) -> None:
         ttl = self.settings.lease_ttl_s
@@ -396,11 +429,13 @@ class SyncEngine:
             return
         for observer in self.observers:
             observer("lease", account_id)
+        LEASES_HELD.labels("sync").inc()
         work = asyncio.current_task()
         renewer = asyncio.ensure_future(self._renew(account_id, work))
         try:
             await self._sync_account(account_id, state)
         finally:
+            LEASES_HELD.labels("sync").dec()
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
@@ -431,8 +466,13 @@ class SyncEngine:
             report = await self._pass(account_id, state)
             if report.halted:
                 state.last_result = f"halted: {report.halted}"
-                self._wake_later(account_id, self.settings.backoff_base_s)
+                if not report.gone:
+                    await self._record_account_problem(account_id, state, report.halted)
                 return
+            if state.problem and state.calls_ok:
+                async with transaction(self.sessionmaker) as session:
+                    await problems.clear(session, account_id)
+                state.problem = False
             if report.pushed or report.drifted or report.reconciling:
                 continue
             if report.pending_submissions:
@@ -473,7 +513,7 @@ class SyncEngine:
             async with transaction(self.sessionmaker) as session:
                 account = await session.get(MarketplaceAccount, account_id)
                 if account is None or not account.enabled:
-                    report.halted = "the account is gone or disabled"
+                    report.halted, report.gone = "the account is gone or disabled", True
                     return report
                 full, ids, scan = state.full, sorted(state.variant_ids), state.scan
                 state.full, state.scan = False, False
@@ -494,7 +534,7 @@ class SyncEngine:
                     await repo.finish_refresh(session, account, plan)
                     plan = None
         elif not account.enabled:
-            report.halted = "the account is gone or disabled"
+            report.halted, report.gone = "the account is gone or disabled", True
             return report
         client = await self._client(account)
         if isinstance(client, str):
@@ -513,8 +553,7 @@ class SyncEngine:
                 report.pushed = await self._project_and_push(account, client.adapter, plan)
         except PermanentAdapterError as exc:
             if isinstance(exc, AuthenticationError):
-                await self._record_account_problem(account_id, exc)
-                report.halted = "the marketplace refused the credentials"
+                report.halted = f"{exc.message}; update the account's credentials"
             else:
                 raise
         return report
@@ -608,18 +647,15 @@ class SyncEngine:
         self._clients[account.id] = client
         return client
 
-    async def _record_account_problem(self, account_id: int, exc: AdapterError) -> None:
+    async def _record_account_problem(
+        self, account_id: int, state: _AccountState, reason: str
+    ) -> None:
+        """The account cannot work: store why, and look again when its backoff ends."""
         async with transaction(self.sessionmaker) as session:
-            await session.execute(
-                update(MarketplaceAccount)
-                .where(MarketplaceAccount.id == account_id)
-                .values(
-                    last_check_ok=False,
-                    last_check_at=utcnow(),
-                    last_check_detail=f"sync stopped: {exc.message}"[:500],
-                )
-                .execution_options(synchronize_session=False)
-            )
+            retry_at = await problems.record(session, account_id, reason, self.account_settings)
+        state.problem, state.calls_ok = True, 0
+        if retry_at is not None:
+            self._wake_later(account_id, (retry_at - utcnow()).total_seconds() + 0.05)
 
     # calls ----------------------------------------------------------------------------------------
 
@@ -670,6 +706,7 @@ class SyncEngine:
                     _attempt(account_id, operation, items, "ok", started, clock, None, route)
                 )
                 SYNC_CALLS.labels(adapter.slug, operation, "ok").inc()
+                self._accounts.setdefault(account_id, _AccountState()).calls_ok += 1
                 return value
         raise AssertionError("unreachable")  # pragma: no cover
 

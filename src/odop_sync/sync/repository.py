@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, insert, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from odop_sync.accounts import problems
 from odop_sync.adapter_sdk import (
     NEEDS_CATALOG_MAPPING,
     ItemIssue,
@@ -91,9 +92,12 @@ async def release_lease(session: AsyncSession, account_id: int, owner: str) -> N
 
 
 async def enabled_accounts(
-    session: AsyncSession, agency_id: int | None = None
+    session: AsyncSession, agency_id: int | None = None, *, ready_at: datetime | None = None
 ) -> list[MarketplaceAccount]:
+    """Enabled accounts; with `ready_at`, only those not waiting out a problem then."""
     query = select(MarketplaceAccount).where(MarketplaceAccount.enabled.is_(True))
+    if ready_at is not None:
+        query = query.where(problems.ready(ready_at))
     if agency_id is not None:
         query = query.where(MarketplaceAccount.agency_id == agency_id)
     return list(await session.scalars(query.order_by(MarketplaceAccount.id)))

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.db import transaction
 from odop_sync.kit.time import utcnow
+from odop_sync.metrics import PERIODIC_FAILURES, PERIODIC_RUNS
 from odop_sync.models import ScheduleMark
 
 log = logging.getLogger(__name__)
@@ -117,9 +118,11 @@ class Scheduler:
             async with transaction(self.sessionmaker) as session:
                 if not await claim_slot(session, name, job.interval_s, self.owner):
                     return False
+        PERIODIC_RUNS.labels(name).inc()
         try:
             await job.run()
         except Exception:
+            PERIODIC_FAILURES.labels(name).inc()
             log.exception("periodic job %s failed", name)
         return True
 
