@@ -211,7 +211,7 @@ class TestAccountUpdate:
         sandbox: AmazonSandbox,
         sessionmaker: async_sessionmaker[AsyncSession],
     ) -> None:
-        app.state.adapter_transport = httpx.ASGITransport(app=sandbox.app)
+        app.state.adapter_transport = sandbox_transport(sandbox)
         key = await _key(make_agency, make_key)
         body = {
             "adapter": "amazon",

@@ -139,7 +139,12 @@ class TestStatefulPhase:
     ) -> None:
         """STATEFUL_EXAMPLES scenarios of chained calls: no 5xx, every answer as documented,
         and a resource a POST created is found by the operations its link leads to."""
-        schema = schemathesis.openapi.from_url(live_server + "/openapi.json")
+        # PATCH /v1/accounts/{id} is left to the generated phase above: an account it disables or
+        # renames stays so for every later scenario, and scenarios that see a different server
+        # for the same choices are what Hypothesis reports as flaky generation.
+        schema = schemathesis.openapi.from_url(live_server + "/openapi.json").exclude(
+            method="PATCH", path="/v1/accounts/{account_id}"
+        )
         workflow = schema.as_state_machine()
         headers = {"Authorization": f"Bearer {agency_key}"}
         followed: Counter[str] = Counter()

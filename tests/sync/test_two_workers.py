@@ -15,7 +15,7 @@ from odop_sync.db import create_engine, create_sessionmaker
 from odop_sync.models import ListingStatus
 from odop_sync.sync.engine import SyncEngine
 from tests.conftest import bearer
-from tests.sync.conftest import MakeWorld, eventually, sandbox_transport
+from tests.sync.conftest import MakeWorld, eventually
 
 
 class TestTwoWorkers:
@@ -43,7 +43,7 @@ class TestTwoWorkers:
                 settings.sync,
                 world.app.state.adapters,
                 world.app.state.cipher,
-                transport=lambda: sandbox_transport(world.sandbox),
+                transport=world.app.state.outbound_transport,
                 owner=name,
             )
             engine.time_scale = world.sandbox.clock.time_scale

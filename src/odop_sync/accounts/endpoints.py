@@ -51,7 +51,7 @@ async def get_account(
     return service.account_read(account, request.app.state.adapters, request.app.state.cipher)
 
 
-@router.patch("/accounts/{account_id}")
+@router.patch("/accounts/{account_id}", responses=BODY_RESPONSES)
 async def update_account(
     account_id: IdPath,
     body: AccountUpdate,
