@@ -38,8 +38,8 @@ test: install test-sqlite test-postgres  ## the whole suite (schemathesis includ
 test-sqlite: install
 	$(BIN)/pytest -q -p no:cacheprovider
 
-test-postgres: install
-	ODOP_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
+test-postgres: install  ## the suite on the PostgreSQL at PG_URL, or on a throwaway one if none answers
+	$(BIN)/python -m tests.pg_for_tests --url '$(PG_URL)' -- $(BIN)/pytest -q -p no:cacheprovider
 
 lint: install
 	$(BIN)/ruff check src adapters tests bench
