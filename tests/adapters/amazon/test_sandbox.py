@@ -37,16 +37,54 @@ class TestAmazonSandbox:
     async def test_a_missing_required_attribute_is_invalid_with_an_issue(
         self, sandbox_client: httpx.AsyncClient
     ) -> None:
-        attributes = {"item_name": [{"value": "Rug", "marketplace_id": "A21TJRUUN4KGV"}]}
+        """HOME's published schema requires brand, bullet_point, country_of_origin, item_name,
+        item_type_keyword, product_description and supplier_declared_dg_hz_regulation; a
+        LISTING (product and offer) needs condition_type as well (listingsItems_2021-08-01.json,
+        putListingsItem example VALIDATION_INVALID). Each missing one is an issue shaped as that
+        example shows it."""
+        attributes = {"item_name": [{"value": "Brass thali", "marketplace_id": "A21TJRUUN4KGV"}]}
         response = await sandbox_client.put(
-            PUT, json={"productType": "RUG", "attributes": attributes}
+            PUT, json={"productType": "HOME", "requirements": "LISTING", "attributes": attributes}
         )
         body = response.json()
         assert response.status_code == 200
         assert body["status"] == "INVALID"
         missing = {i["attributeNames"][0] for i in body["issues"] if i["code"] == "90220"}
-        assert {"brand", "material", "country_of_origin"} <= missing
+        assert missing == {
+            "brand",
+            "bullet_point",
+            "country_of_origin",
+            "item_type_keyword",
+            "product_description",
+            "supplier_declared_dg_hz_regulation",
+            "condition_type",
+        }
+        brand = next(i for i in body["issues"] if i["attributeNames"] == ["brand"])
+        assert brand == {
+            "code": "90220",
+            "message": "'brand' is required but not supplied.",
+            "severity": "ERROR",
+            "attributeNames": ["brand"],
+            "categories": ["MISSING_ATTRIBUTE"],
+        }
         assert sandbox_client.sandbox.listing_skus(SANDBOX_SELLER) == set()  # type: ignore[attr-defined]
+
+    async def test_a_product_only_listing_needs_no_offer_attributes(
+        self, sandbox_client: httpx.AsyncClient
+    ) -> None:
+        """condition_type is an offer attribute: LISTING_PRODUCT_ONLY does not ask for it."""
+        attributes = {"item_name": [{"value": "Brass thali", "marketplace_id": "A21TJRUUN4KGV"}]}
+        response = await sandbox_client.put(
+            PUT,
+            json={
+                "productType": "HOME",
+                "requirements": "LISTING_PRODUCT_ONLY",
+                "attributes": attributes,
+            },
+        )
+        missing = {i["attributeNames"][0] for i in response.json()["issues"]}
+        assert "condition_type" not in missing
+        assert "country_of_origin" in missing
 
     async def test_calls_without_a_valid_token_are_refused_the_amazon_way(
         self, sandbox_client: httpx.AsyncClient
