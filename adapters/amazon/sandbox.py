@@ -14,7 +14,10 @@
 
 Request bodies are validated against the official models in specs/ (package data); errors come back
 as Amazon's `{"errors": [{"code", "message", "details"}]}`; usage plans are enforced per seller
-and operation at the documented rate and burst, in marketplace time scaled by `time_scale`.
+and operation at the documented rate and burst, in marketplace time scaled by `time_scale`;
+a listing's required attributes are its product type's as Amazon's definitions give them
+(sandbox_definitions: the sandbox's own data, not the adapter's product type map), a missing one
+answered with Amazon's issue 90220.
 Feeds go IN_QUEUE → IN_PROGRESS → DONE as marketplace time passes (no background task: status is
 worked out when asked), and DONE feeds carry a GZIP processing report valid against the report
 schema.
@@ -39,8 +42,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, Response
 
-from adapters.amazon.mapping import AMAZON_IN
-from adapters.amazon.product_types import ProductTypeMap, load_product_types
 from adapters.amazon.sandbox_calls import (
     LOAD_KEY,
     OPERATION_KEY,
@@ -48,6 +49,13 @@ from adapters.amazon.sandbox_calls import (
     SpApiHeaders,
     loads_of,
     usage_plans,
+)
+from adapters.amazon.sandbox_definitions import (
+    MISSING_CATEGORY,
+    MISSING_CODE,
+    ProductTypeDefinitions,
+    load_definitions,
+    missing_message,
 )
 from odop_sync.adapter_sdk import QueryValidator
 from odop_sync.adapter_sdk.sandbox import (
@@ -62,6 +70,9 @@ from odop_sync.adapter_sdk.sandbox import (
 )
 from odop_sync.adapter_sdk.sandbox_orders import OrderBook, OrderLife, order_admin_router, stamp
 
+# Amazon.in's marketplace id (SP-API "Marketplace IDs": India, A21TJRUUN4KGV); the sandbox's
+# own, not the adapter's constant, so a wrong id on the adapter's side is not agreed with.
+AMAZON_IN = "A21TJRUUN4KGV"
 LISTINGS = "/listings/2021-08-01/items"
 ORDERS = "/orders/2026-01-01/orders"
 # "Amazon's order data lags about two minutes": lastUpdatedBefore must be that old.
@@ -157,7 +168,7 @@ class AmazonSandbox(SandboxBase):
         token_ttl: float = 3600.0,
         feed_queue_seconds: float = 30.0,
         feed_processing_seconds: float = 60.0,
-        product_types: ProductTypeMap | None = None,
+        definitions: ProductTypeDefinitions | None = None,
         seed: int | None = None,
         order_life: OrderLife | None = None,
     ) -> None:
@@ -168,7 +179,9 @@ class AmazonSandbox(SandboxBase):
         self.token_ttl = token_ttl
         self.feed_queue_seconds = feed_queue_seconds
         self.feed_processing_seconds = feed_processing_seconds
-        self.product_types = product_types or load_product_types()
+        # Amazon's required attributes per product type: the sandbox's own data, never the
+        # adapter's product type map (see sandbox_definitions).
+        self.definitions = definitions or load_definitions()
         self._tokens: dict[str, _Token] = {}
         # (seller, operation) → how its calls arrived; see sandbox_calls.CallLoad.
         self.loads: dict[tuple[str, str], CallLoad] = {}
@@ -598,17 +611,9 @@ class AmazonSandbox(SandboxBase):
                         )
                     )
                     break
-        if requirements != "LISTING_OFFER_ONLY" and product_type != "PRODUCT":
-            for name in self.product_types.get(product_type).required:
-                if not attributes.get(name):
-                    issues.append(
-                        _issue(
-                            "90220",
-                            f"'{name}' is required but not supplied.",
-                            name,
-                            "MISSING_ATTRIBUTE",
-                        )
-                    )
+        for name in self.definitions.required(product_type, requirements):
+            if not attributes.get(name):
+                issues.append(_issue(MISSING_CODE, missing_message(name), name, MISSING_CATEGORY))
         if "purchasable_offer" in attributes:
             our, mrp = _price(attributes, "our_price"), _price(attributes, "maximum_retail_price")
             currency = MARKETPLACE_CURRENCY.get(marketplace_id)

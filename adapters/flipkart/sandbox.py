@@ -27,8 +27,11 @@ request open; this sandbox uses the documented Error object for both, with these
 
 The FSN catalog: by default every well-formed FSN (16 upper-case letters and digits) is taken to
 exist, as the demo needs; pass `catalog=` to know only those. Flipkart publishes no rate limits:
-the sandbox's are configurable (`rate_limits`, per operation, or `rate`/`burst` for all) and a
-call beyond them gets 429 with Retry-After, in marketplace seconds scaled by `time_scale`.
+the sandbox's are its own stated assumption (sandbox_rules.RATE_LIMITS, never the adapter's
+declared limits), configurable (`rate_limits`, per operation, or `rate`/`burst` for all), and a
+call beyond them gets 429 with Retry-After, in marketplace seconds scaled by `time_scale`. Every
+rule the sandbox applies (paths, sizes, limits, formats, shipment states) is in sandbox_rules
+with where it comes from.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ import base64
 import hashlib
 import json
 import math
-import re
 import secrets
 import zlib
 from collections import defaultdict
@@ -51,10 +53,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse, Response
 
-from adapters.flipkart import wire
-from adapters.flipkart.adapter import FlipkartAdapter
-from adapters.flipkart.auth import TOKEN_OPERATION
-from adapters.flipkart.mapping import FSN_RE
+from adapters.flipkart import sandbox_rules as rules
+from adapters.flipkart.sandbox_rules import (
+    FSN_RE,
+    HSN_RE,
+    SEARCH_PAGE,
+    SHIPMENTS_PAGE,
+    SKU_RE,
+    TOKEN_OPERATION,
+    WRITES,
+)
 from odop_sync.adapter_sdk import QueryValidator
 from odop_sync.adapter_sdk.sandbox import (
     SandboxBase,
@@ -70,19 +78,6 @@ from odop_sync.adapter_sdk.sandbox_orders import OrderBook, OrderLife, order_adm
 SANDBOX_SELLER = "fk-odop-sandbox"
 SANDBOX_LOCATION = "LOCODOPSANDBOX01"
 SPEC_FILE = "flipkart-marketplace-api-v3.reconstructed.openapi.json"
-SKU_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-HSN_RE = re.compile(r"^\d{4}(\d{2}){0,2}$")
-SEARCH_PAGE = 500  # "fetch all of the seller's listings ... in a batch of 500"
-WRITES = {
-    "createListings": "",
-    "updateListings": "/update",
-    "updatePrice": "/update/price",
-    "updateInventory": "/update/inventory",
-}
-# Five times what the adapter allows itself: the adapter's own pacing meets no 429 by default.
-DEFAULT_RATE = 5.0
-DEFAULT_BURST = 25.0
-SHIPMENTS_PAGE = 20
 ITEM_STATE = {
     "pending": "APPROVED",
     "unshipped": "APPROVED",
@@ -91,7 +86,6 @@ ITEM_STATE = {
     "returned": "RETURNED",
     "cancelled": "CANCELLED",
 }
-STATE_TYPE = {state: kind for kind, states in wire.FILTER_STATES.items() for state in states}
 # Demo mode: an order every five marketplace-minutes or so per seller (every 30 s at the demo's
 # tenfold time), a tenth of them cancelled within two hours, one in twenty returned later.
 DEMO_ORDER_LIFE = OrderLife(orders_per_minute=0.2)
@@ -165,8 +159,8 @@ class FlipkartSandbox(SandboxBase):
         specs: Path | None = None,
         app_credentials: SandboxApp | None = None,
         token_ttl: float = 60 * 86_400.0,
-        rate: float = DEFAULT_RATE,
-        burst: float = DEFAULT_BURST,
+        rate: float | None = None,
+        burst: float | None = None,
         rate_limits: Mapping[str, tuple[float, float]] | None = None,
         catalog: Iterable[str] | None = None,
         seed: int | None = None,
@@ -179,7 +173,11 @@ class FlipkartSandbox(SandboxBase):
         self._tokens: dict[str, _Token] = {}
         # The SKU count of every write call, per operation (for tests of the 10-SKU batching).
         self.batch_sizes: dict[str, list[int]] = defaultdict(list)
-        plans = dict.fromkeys(FlipkartAdapter.limits, (rate, burst))
+        # The sandbox's own limits (sandbox_rules: Flipkart publishes none), never the adapter's.
+        plans = {
+            op: (plan[0] if rate is None else rate, plan[1] if burst is None else burst)
+            for op, plan in rules.RATE_LIMITS.items()
+        }
         plans.update(rate_limits or {})
         self.guard = TokenBucketGuard(plans, self.clock, throttled_response=self._throttled)
         root = specs or specs_dir(__package__ or "adapters.flipkart")
@@ -431,8 +429,8 @@ class FlipkartSandbox(SandboxBase):
         """One page of the search `query` (a validated request body) after `key`."""
         wanted = query["filter"]
         kind = wanted["type"]
-        states = set(wanted.get("states") or wire.FILTER_STATES[kind])
-        strays = sorted(states - set(wire.FILTER_STATES[kind]))
+        states = set(wanted.get("states") or rules.FILTER_STATES[kind])
+        strays = sorted(states - set(rules.FILTER_STATES[kind]))
         if strays:
             return _errors(400, f"States {', '.join(strays)} are not {kind} states")
         try:
@@ -467,7 +465,7 @@ class FlipkartSandbox(SandboxBase):
         if following is not None:
             token = {"q": query, "k": list(following)}
             encoded = base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
-            body["nextPageUrl"] = f"{wire.SHIPMENTS_FILTER}?next_token={encoded}"
+            body["nextPageUrl"] = f"{rules.SHIPMENTS_FILTER}?next_token={encoded}"
         return JSONResponse(body)
 
     # app ------------------------------------------------------------------------------------
@@ -481,7 +479,7 @@ class FlipkartSandbox(SandboxBase):
         app.include_router(order_admin_router(self.orders))
         sandbox = self
 
-        @app.get(wire.TOKEN_PATH)
+        @app.get(rules.TOKEN_PATH)
         async def token(request: Request) -> Response:
             sandbox.state.record_call("", TOKEN_OPERATION)
             faulted = await fault_response(
@@ -503,7 +501,7 @@ class FlipkartSandbox(SandboxBase):
                     400, "unsupported_grant_type", "grant_type must be client_credentials"
                 )
             scopes = {s.strip() for s in params.get("scope", "").split(",")}
-            if wire.DEFAULT_SCOPE not in scopes:
+            if rules.SELLER_SCOPE not in scopes:
                 return _oauth_error(400, "invalid_scope", "scope must include Seller_Api")
             access = secrets.token_hex(16)
             expires = sandbox.clock.monotonic() + sandbox.token_ttl
@@ -514,7 +512,7 @@ class FlipkartSandbox(SandboxBase):
                     "access_token": access,
                     "token_type": "bearer",
                     "expires_in": int(sandbox.token_ttl),
-                    "scope": wire.DEFAULT_SCOPE,
+                    "scope": rules.SELLER_SCOPE,
                 }
             )
 
@@ -526,9 +524,9 @@ class FlipkartSandbox(SandboxBase):
                 body, invalid = await sandbox._json_body(request, operation)
                 if invalid is not None:
                     return invalid
-                if len(body) > wire.MAX_SKUS_PER_CALL:
+                if len(body) > rules.MAX_SKUS_PER_CALL:
                     return _errors(
-                        400, f"At most {wire.MAX_SKUS_PER_CALL} SKUs per request, got {len(body)}"
+                        400, f"At most {rules.MAX_SKUS_PER_CALL} SKUs per request, got {len(body)}"
                     )
                 sandbox.batch_sizes[operation].append(len(body))
                 return JSONResponse(
@@ -542,10 +540,10 @@ class FlipkartSandbox(SandboxBase):
 
         for operation, suffix in WRITES.items():
             app.add_api_route(
-                wire.LISTINGS + suffix, write_route(operation), methods=["POST"], name=operation
+                rules.LISTINGS + suffix, write_route(operation), methods=["POST"], name=operation
             )
 
-        @app.post(wire.LISTINGS + "/search")
+        @app.post(rules.LISTINGS + "/search")
         async def search(request: Request) -> Response:
             seller, refused = await sandbox._enter(request, "listingSearch")
             if refused is not None:
@@ -575,14 +573,14 @@ class FlipkartSandbox(SandboxBase):
                 ).decode()
             return JSONResponse(answer)
 
-        @app.get(wire.LISTINGS + "/{sku_ids}")
+        @app.get(rules.LISTINGS + "/{sku_ids}")
         async def get_listings(sku_ids: str, request: Request) -> Response:
             seller, refused = await sandbox._enter(request, "getListings")
             if refused is not None:
                 return refused
             skus = [s for s in sku_ids.split(",") if s]
-            if not skus or len(skus) > wire.MAX_SKUS_PER_CALL:
-                return _errors(400, f"Give 1 to {wire.MAX_SKUS_PER_CALL} SKU ids")
+            if not skus or len(skus) > rules.MAX_SKUS_PER_CALL:
+                return _errors(400, f"Give 1 to {rules.MAX_SKUS_PER_CALL} SKU ids")
             listings = sandbox.state.table(seller, "listings")
             answer: dict[str, Any] = {"available": {}, "unavailable": [], "invalid": []}
             for sku in skus:
@@ -594,7 +592,7 @@ class FlipkartSandbox(SandboxBase):
                     answer["unavailable"].append(sku)
             return JSONResponse(answer)
 
-        @app.post(wire.SHIPMENTS_FILTER)
+        @app.post(rules.SHIPMENTS_FILTER)
         async def search_shipments(request: Request) -> Response:
             seller, refused = await sandbox._enter(request, "searchPreDispatchShipmentPost")
             if refused is not None:
@@ -606,7 +604,7 @@ class FlipkartSandbox(SandboxBase):
                 return _errors(400, "filter is required")
             return sandbox._search_shipments(seller, body, None)
 
-        @app.get(wire.SHIPMENTS_FILTER)
+        @app.get(rules.SHIPMENTS_FILTER)
         async def next_shipments(request: Request) -> Response:
             seller, refused = await sandbox._enter(request, "searchPreDispatchShipmentGet")
             if refused is not None:

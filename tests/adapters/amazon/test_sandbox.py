@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox
@@ -37,16 +39,54 @@ class TestAmazonSandbox:
     async def test_a_missing_required_attribute_is_invalid_with_an_issue(
         self, sandbox_client: httpx.AsyncClient
     ) -> None:
-        attributes = {"item_name": [{"value": "Rug", "marketplace_id": "A21TJRUUN4KGV"}]}
+        """HOME's published schema requires brand, bullet_point, country_of_origin, item_name,
+        item_type_keyword, product_description and supplier_declared_dg_hz_regulation; a
+        LISTING (product and offer) needs condition_type as well (listingsItems_2021-08-01.json,
+        putListingsItem example VALIDATION_INVALID). Each missing one is an issue shaped as that
+        example shows it."""
+        attributes = {"item_name": [{"value": "Brass thali", "marketplace_id": "A21TJRUUN4KGV"}]}
         response = await sandbox_client.put(
-            PUT, json={"productType": "RUG", "attributes": attributes}
+            PUT, json={"productType": "HOME", "requirements": "LISTING", "attributes": attributes}
         )
         body = response.json()
         assert response.status_code == 200
         assert body["status"] == "INVALID"
         missing = {i["attributeNames"][0] for i in body["issues"] if i["code"] == "90220"}
-        assert {"brand", "material", "country_of_origin"} <= missing
+        assert missing == {
+            "brand",
+            "bullet_point",
+            "country_of_origin",
+            "item_type_keyword",
+            "product_description",
+            "supplier_declared_dg_hz_regulation",
+            "condition_type",
+        }
+        brand = next(i for i in body["issues"] if i["attributeNames"] == ["brand"])
+        assert brand == {
+            "code": "90220",
+            "message": "'brand' is required but not supplied.",
+            "severity": "ERROR",
+            "attributeNames": ["brand"],
+            "categories": ["MISSING_ATTRIBUTE"],
+        }
         assert sandbox_client.sandbox.listing_skus(SANDBOX_SELLER) == set()  # type: ignore[attr-defined]
+
+    async def test_a_product_only_listing_needs_no_offer_attributes(
+        self, sandbox_client: httpx.AsyncClient
+    ) -> None:
+        """condition_type is an offer attribute: LISTING_PRODUCT_ONLY does not ask for it."""
+        attributes = {"item_name": [{"value": "Brass thali", "marketplace_id": "A21TJRUUN4KGV"}]}
+        response = await sandbox_client.put(
+            PUT,
+            json={
+                "productType": "HOME",
+                "requirements": "LISTING_PRODUCT_ONLY",
+                "attributes": attributes,
+            },
+        )
+        missing = {i["attributeNames"][0] for i in response.json()["issues"]}
+        assert "condition_type" not in missing
+        assert "country_of_origin" in missing
 
     async def test_calls_without_a_valid_token_are_refused_the_amazon_way(
         self, sandbox_client: httpx.AsyncClient
@@ -148,3 +188,39 @@ class TestErrorHeaders:
     ) -> None:
         ids = {(await sandbox_client.get(PUT)).headers["x-amzn-RequestId"] for _ in range(3)}
         assert len(ids) == 3
+
+
+class TestDefinitions:
+    """The sandbox's product type definitions are its own data (sandbox_product_types.toml),
+    each list with where it came from."""
+
+    def test_every_type_the_demo_maps_to_has_a_definition_with_its_source(self) -> None:
+        definitions = AmazonSandbox().definitions
+        # The types adapters/amazon/product_types.toml can choose for ODOP crafts.
+        demo_types = {
+            "RUG", "KURTA", "SAREE", "HANDBAG", "SHOES", "TOY_FIGURE", "VASE", "FIGURINE",
+            "HOME", "DRINKING_CUP", "PERSONAL_FRAGRANCE", "FABRIC", "BASKET",
+        }  # fmt: skip
+        assert demo_types <= set(definitions.types)
+        assert set(definitions.sources.values()) <= {"published", "assumed"}
+        assert {t for t, s in definitions.sources.items() if s == "published"} >= {
+            "HOME", "FIGURINE", "BASKET", "TOY_FIGURE"
+        }  # fmt: skip
+
+    async def test_an_operators_product_type_map_does_not_change_amazons_rules(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An operator's copy of the adapter's map (ODOP_CONFIG_DIR) that asks nothing of HOME:
+        the sandbox still holds a HOME listing to HOME's published schema."""
+        (tmp_path / "amazon").mkdir()
+        (tmp_path / "amazon" / "product_types.toml").write_text(
+            'default_product_type = "HOME"\n'
+            '[product_types.HOME]\nitem_type_keyword = "home-decor"\nrequired = []\n'
+        )
+        monkeypatch.setenv("ODOP_CONFIG_DIR", str(tmp_path))
+        client = await client_for(AmazonSandbox(time_scale=1.0))
+        attributes = {"item_name": [{"value": "Brass thali", "marketplace_id": "A21TJRUUN4KGV"}]}
+        response = await client.put(PUT, json={"productType": "HOME", "attributes": attributes})
+        assert response.json()["status"] == "INVALID"
+        missing = {i["attributeNames"][0] for i in response.json()["issues"]}
+        assert "country_of_origin" in missing

@@ -7,11 +7,15 @@ second) | Burst | ... | 5 | 5 |"; Amazon counts calls as they arrive.
 
 from __future__ import annotations
 
+import json
+import re
+
 import httpx
 from adapters.amazon.adapter import AmazonAdapter
 from adapters.amazon.sandbox import SANDBOX_SELLER, AmazonSandbox
+from fastapi.routing import APIRoute
 
-from odop_sync.adapter_sdk import RateLimiter, SubmissionState, create_http_client
+from odop_sync.adapter_sdk import RateLimiter, SubmissionState, create_http_client, specs_dir
 from tests.adapters.amazon.conftest import amazon_env, listing, sandbox_config
 
 # The engine reads a reconcile page of `window_items` (default 100) listings back per pass.
@@ -47,6 +51,54 @@ def test_the_sandbox_enforces_the_documented_plans() -> None:
     assert plans["createFeed"] == (0.0083, 15.0)
     assert plans["cancelFeed"] == (2.0, 15.0)  # one the adapter never declares
     assert plans["searchOrders"] == (0.0056, 20.0)
+
+
+# Every SP-API operation the sandbox serves, with the plan its model's table states
+# (listingsItems_2021-08-01.json, feeds_2021-06-30.json, orders_2026-01-01.json).
+SERVED_PLANS = {
+    "searchListingsItems": (5.0, 5.0),
+    "putListingsItem": (5.0, 10.0),
+    "patchListingsItem": (5.0, 5.0),
+    "getListingsItem": (5.0, 10.0),
+    "deleteListingsItem": (5.0, 5.0),
+    "createFeedDocument": (0.5, 15.0),
+    "getFeedDocument": (0.0222, 10.0),
+    "createFeed": (0.0083, 15.0),
+    "getFeed": (2.0, 15.0),
+    "cancelFeed": (2.0, 15.0),
+    "searchOrders": (0.0056, 20.0),
+}
+
+
+def _template(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def test_every_operation_the_sandbox_serves_has_its_documented_plan() -> None:
+    """The sandbox's routes matched against the models' paths: each SP-API operation it serves
+    is throttled at the plan its model documents (none goes unmetered)."""
+    sandbox = AmazonSandbox()
+    root = specs_dir("adapters.amazon")
+    by_route = {}
+    for name in (
+        "listingsItems_2021-08-01.json",
+        "feeds_2021-06-30.json",
+        "orders_2026-01-01.json",
+    ):
+        model = json.loads((root / name).read_text(encoding="utf-8"))
+        for path, item in model["paths"].items():
+            for method, op in item.items():
+                if isinstance(op, dict) and "operationId" in op:
+                    by_route[(method.upper(), _template(path))] = op["operationId"]
+    served = {
+        by_route[(method, _template(route.path))]
+        for route in sandbox.app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+        if (method, _template(route.path)) in by_route
+    }
+    assert served == set(SERVED_PLANS)
+    assert {op: sandbox.guard.plans.get(op) for op in served} == SERVED_PLANS
 
 
 def test_no_declared_limit_is_above_the_documented_plan() -> None:
