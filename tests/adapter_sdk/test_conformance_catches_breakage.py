@@ -24,6 +24,7 @@ from odop_sync.adapter_sdk import (
     AuthenticationError,
     ItemResult,
     ListingPayload,
+    MarketplaceUnavailableError,
     Money,
     OfferUpdate,
     RemoteListingState,
@@ -221,6 +222,13 @@ class ParsesAMissingRetryAfter(_HandlesRefusalsItself):
         )  # fmt: skip
 
 
+class CallsEveryRefusalAnOutage(_HandlesRefusalsItself):
+    """Classified, but wrongly: a refused credential would be retried for ever."""
+
+    def refused(self, response: httpx.Response, operation: str) -> Exception:
+        return MarketplaceUnavailableError("Amazon is unavailable", adapter=self.slug)
+
+
 class CallsHttpxDirectly(AmazonAdapter):
     """Skips the SDK's `send`: timeouts and dropped connections escape as httpx errors."""
 
@@ -270,6 +278,7 @@ ORDER = "out of input order"
 LOST = "lost item"
 SECRET = "secret"
 UNCLASSIFIED = "unclassified error"
+MISCLASSIFIED = "misclassified error"
 
 PUSH_ORDER = "test_push_returns_one_result_per_item_in_input_order"
 REPUSH = "test_repushing_the_same_listings_creates_no_duplicates"
@@ -313,6 +322,9 @@ CASES = [
     Case(ReadsErrorBodyWithTheWrongShape, AUTH, UNCLASSIFIED, {"status": 401}),
     Case(ParsesAMissingRetryAfter, SERVER, UNCLASSIFIED, {"status": 503}),
     Case(ParsesAMissingRetryAfter, AUTH, UNCLASSIFIED, {"status": 403}),
+    # (4b) an error in the SDK's tree, but the wrong one
+    *(Case(CallsEveryRefusalAnOutage, AUTH, MISCLASSIFIED, {"status": s}) for s in (401, 403)),
+    Case(CallsEveryRefusalAnOutage, THROTTLED, MISCLASSIFIED),
     *(
         Case(CallsHttpxDirectly, TIMEOUTS, UNCLASSIFIED, {"kind": k})
         for k in (FaultKind.HANG, FaultKind.DROP)
@@ -325,6 +337,7 @@ ESCAPED = {
     ReadsErrorBodyWithTheWrongShape: "KeyError",
     ParsesAMissingRetryAfter: "ValueError",
     CallsHttpxDirectly: "ReadTimeout|RemoteProtocolError",
+    CallsEveryRefusalAnOutage: "raised MarketplaceUnavailableError",
 }
 
 
