@@ -13,7 +13,10 @@ An adapter's test module subclasses `AdapterConformance` and provides two fixtur
             return [...]   # at least three valid listings
 
 Tests are gated by the adapter's capabilities; a capability it does not declare must raise
-CapabilityNotSupportedError.
+CapabilityNotSupportedError. A failing check names the breakage it found (results out of input
+order, a lost item, a secret in some text, an unclassified or misclassified error; see
+`_verdicts`); tests/adapter_sdk/test_conformance_catches_breakage.py runs each check against a
+deliberately broken adapter.
 """
 
 # ruff: noqa: S101  (a pytest suite: assert is how it speaks)
@@ -25,8 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import pytest
@@ -40,7 +42,6 @@ from odop_sync.adapter_sdk._dtos import (
     ListingPayload,
     Money,
     OfferUpdate,
-    PackageDimensions,
     RemoteOrder,
     SalesPeriod,
     Shipment,
@@ -54,6 +55,14 @@ from odop_sync.adapter_sdk._errors import (
     RateLimitedError,
 )
 from odop_sync.adapter_sdk._ratelimit import RateLimiter
+from odop_sync.adapter_sdk._sample import sample_listing
+from odop_sync.adapter_sdk._verdicts import (
+    assert_no_secret,
+    assert_one_result_per_input,
+    error_texts,
+    expect_error,
+    object_texts,
+)
 from odop_sync.adapter_sdk.http import create_http_client
 from odop_sync.adapter_sdk.sandbox import FaultInjector, FaultKind, SandboxClock
 
@@ -69,6 +78,8 @@ __all__ = [
     "sample_listing",
     "secret_values",
 ]
+
+E = TypeVar("E", bound=AdapterError)
 
 
 class StrayRequestError(httpx.ConnectError):
@@ -150,40 +161,6 @@ def secret_values(model: BaseModel) -> list[str]:
     return [s for s in out if s]
 
 
-def sample_listing(sku: str, **overrides: Any) -> ListingPayload:
-    """A complete listing (a Bhadohi hand-knotted carpet) for adapter tests; override fields."""
-    values: dict[str, Any] = {
-        "sku": sku,
-        "product_ref": sku.rsplit("-", 1)[0],
-        "title": "Bhadohi hand-knotted wool carpet, 5x8 ft",
-        "title_hi": "भदोही हाथ से बुना ऊनी कालीन",
-        "description": "Hand-knotted by weavers of the Bhadohi carpet cluster.",
-        "bullet_points": ("Hand-knotted", "New Zealand wool pile"),
-        "brand": "Bhadohi Weavers SHG",
-        "craft": "carpet weaving",
-        "odop_product": "Carpets",
-        "hsn_code": "570110",
-        "gst_rate": Decimal(5),
-        "mrp": Money(amount=1_499_900),
-        "price": Money(amount=1_249_900),
-        "quantity": 4,
-        "images": ("https://img.example.org/bhadohi-carpet.jpg",),
-        "package": PackageDimensions(
-            length_cm=Decimal(160),
-            width_cm=Decimal(30),
-            height_cm=Decimal(30),
-            weight_g=Decimal(9000),
-        ),
-        "material": "Wool",
-        "color": "Red",
-        "size": "5x8 ft",
-        "district": "Bhadohi",
-        "gi_tag": "Bhadohi Handmade Carpet",
-    }
-    values.update(overrides)
-    return ListingPayload(**values)
-
-
 @dataclass
 class OrderPass:
     orders: list[RemoteOrder]
@@ -236,6 +213,9 @@ async def _settle(env: ConformanceEnv, results: list[ItemResult]) -> list[ItemRe
         if not pending:
             break
     assert not pending, f"submissions never finished: {pending}"
+    lost = [r.sku for r in results if r.status is ItemStatus.SUBMITTED and r.sku not in resolved]
+    if lost:
+        raise AssertionError(f"poll_submissions: lost item(s): finished without a result: {lost}")
     return [resolved.get(r.sku, r) if r.status is ItemStatus.SUBMITTED else r for r in results]
 
 
@@ -289,8 +269,7 @@ class AdapterConformance:
         for capability, call in calls.items():
             if capability in a.capabilities:
                 continue
-            with pytest.raises(CapabilityNotSupportedError):
-                await call()
+            await expect_error(CapabilityNotSupportedError, call, capability.value)
 
     # connection -----------------------------------------------------------------------------
 
@@ -306,7 +285,7 @@ class AdapterConformance:
         _require(env, Capability.PUSH_LISTINGS)
         items = list(reversed(sample_listings))
         results = await self._push(env, items)
-        assert [r.sku for r in results] == [i.sku for i in items]
+        assert_one_result_per_input("push_listings", items, results)
         assert all(r.status is ItemStatus.ACCEPTED for r in results), results
         assert {i.sku for i in items} <= env.sandbox.listing_skus(env.account)
 
@@ -318,7 +297,7 @@ class AdapterConformance:
         before = env.sandbox.listing_skus(env.account)
         again = await self._push(env, sample_listings)
         assert env.sandbox.listing_skus(env.account) == before
-        assert [r.sku for r in again] == [i.sku for i in sample_listings]
+        assert_one_result_per_input("push_listings", sample_listings, again)
         assert all(r.status in (ItemStatus.ACCEPTED, ItemStatus.UNCHANGED) for r in again)
 
     async def test_a_rejected_item_comes_back_rejected_with_a_field_issue(
@@ -328,7 +307,7 @@ class AdapterConformance:
         bad = sample_listings[1].sku
         env.sandbox.faults.reject([bad], field="item_name")
         results = await self._push(env, sample_listings)
-        assert [r.sku for r in results] == [i.sku for i in sample_listings]
+        assert_one_result_per_input("push_listings", sample_listings, results)
         for result in results:
             if result.sku == bad:
                 assert result.status is ItemStatus.REJECTED
@@ -352,7 +331,7 @@ class AdapterConformance:
         items = _variants(sample_listings, n, "C")
         before = env.sandbox.call_count(operation)
         results = await self._push(env, items)
-        assert len(results) == n
+        assert_one_result_per_input("push_listings", items, results)
         assert env.sandbox.call_count(operation) - before == math.ceil(n / limit.max_batch_size)
 
     async def test_large_pushes_take_the_bulk_route_and_resolve_per_item(
@@ -365,10 +344,10 @@ class AdapterConformance:
         assert threshold, "a BULK_FEED adapter declares the bulk threshold of its push operation"
         items = _variants(sample_listings, threshold, "B")
         first = await env.adapter.push_listings(items)
-        assert [r.sku for r in first] == [i.sku for i in items]
+        assert_one_result_per_input("push_listings (bulk)", items, first)
         assert all(r.status is ItemStatus.SUBMITTED and r.submission_id for r in first)
         settled = await _settle(env, first)
-        assert [r.sku for r in settled] == [i.sku for i in items]
+        assert_one_result_per_input("poll_submissions", items, settled)
         assert all(r.status is ItemStatus.ACCEPTED for r in settled)
 
     # offers and states ----------------------------------------------------------------------
@@ -384,7 +363,7 @@ class AdapterConformance:
             await self._push(env, sample_listings)
         offers = list(reversed(sample_offers))
         results = await _settle(env, await env.adapter.push_offers(offers))
-        assert [r.sku for r in results] == [o.sku for o in offers]
+        assert_one_result_per_input("push_offers", offers, results)
         assert all(r.status in (ItemStatus.ACCEPTED, ItemStatus.UNCHANGED) for r in results)
 
     async def test_listing_states_come_back_one_per_sku(
@@ -397,7 +376,7 @@ class AdapterConformance:
             await self._push(env, sample_listings)
         skus = [i.sku for i in sample_listings] + ["NO-SUCH-SKU-1"]
         states = await env.adapter.fetch_listing_states(skus)
-        assert [s.sku for s in states] == skus
+        assert_one_result_per_input("fetch_listing_states", skus, states)
         assert not states[-1].exists
 
     async def test_orders_come_in_pages_and_a_stored_cursor_resumes_without_repeats(
@@ -436,37 +415,44 @@ class AdapterConformance:
         ops = type(env.adapter).operations
         return ops.get(Capability.PUSH_LISTINGS) or ops[Capability.CHECK_CONNECTION]
 
+    async def _push_one_fails(
+        self, env: ConformanceEnv, items: list[ListingPayload], expected: type[E], what: str
+    ) -> E | None:
+        """The error pushing one item (or checking the connection) raises: `expected`, and never
+        one outside the SDK's error tree. Only the AdapterError base may be absent."""
+        required = expected is not AdapterError
+        return await expect_error(
+            expected, lambda: self._push_one(env, items), what, required=required
+        )
+
     async def test_throttling_becomes_rate_limited_with_retry_after(
         self, env: ConformanceEnv, sample_listings: list[ListingPayload]
     ) -> None:
         env.sandbox.faults.fail(429, operation=self._operation(env), retry_after=7)
-        with pytest.raises(RateLimitedError) as caught:
-            await self._push_one(env, sample_listings)
-        assert caught.value.retry_after == pytest.approx(7, abs=0.5)
+        error = await self._push_one_fails(env, sample_listings, RateLimitedError, "a 429")
+        assert error is not None
+        assert error.retry_after == pytest.approx(7, abs=0.5), error.retry_after
 
     @pytest.mark.parametrize("status", [500, 503])
     async def test_server_errors_become_marketplace_unavailable(
         self, env: ConformanceEnv, sample_listings: list[ListingPayload], status: int
     ) -> None:
         env.sandbox.faults.fail(status, operation=self._operation(env))
-        with pytest.raises(MarketplaceUnavailableError):
-            await self._push_one(env, sample_listings)
+        await self._push_one_fails(env, sample_listings, MarketplaceUnavailableError, f"a {status}")
 
     @pytest.mark.parametrize("kind", [FaultKind.TIMEOUT, FaultKind.HANG, FaultKind.DROP])
     async def test_timeouts_and_dropped_connections_become_marketplace_unavailable(
         self, env: ConformanceEnv, sample_listings: list[ListingPayload], kind: FaultKind
     ) -> None:
         env.sandbox.faults.inject(kind, operation=self._operation(env), delay=1.0)
-        with pytest.raises(MarketplaceUnavailableError):
-            await self._push_one(env, sample_listings)
+        await self._push_one_fails(env, sample_listings, MarketplaceUnavailableError, f"a {kind}")
 
     @pytest.mark.parametrize("status", [401, 403])
     async def test_refused_credentials_become_authentication_errors(
         self, env: ConformanceEnv, sample_listings: list[ListingPayload], status: int
     ) -> None:
         env.sandbox.faults.fail(status, operation=self._operation(env), times=None)
-        with pytest.raises(AuthenticationError):
-            await self._push_one(env, sample_listings)
+        await self._push_one_fails(env, sample_listings, AuthenticationError, f"a {status}")
 
     # hygiene --------------------------------------------------------------------------------
 
@@ -490,16 +476,15 @@ class AdapterConformance:
         caplog.set_level(logging.DEBUG)
         secrets = secret_values(env.adapter.config)
         assert secrets, "the config model keeps its secrets as SecretStr"
-        texts = [repr(env.adapter), repr(env.adapter.config), str(env.adapter.config)]
+        texts = object_texts(env.adapter, "before its calls")
         await self._push_one(env, sample_listings)
         for status in (401, 429, 503):
             env.sandbox.faults.fail(status, operation=self._operation(env), times=None)
-            try:
-                await self._push_one(env, sample_listings)
-            except AdapterError as exc:
-                texts += [str(exc), repr(exc)]
+            # an error may be absent here (per-item results), but it is never unclassified
+            error = await self._push_one_fails(env, sample_listings, AdapterError, f"a {status}")
+            if error is not None:
+                texts |= error_texts(f"error after a {status}", error)
             env.sandbox.faults.clear()
-        texts.append(caplog.text)
-        haystack = "\n".join(texts)
-        for secret in [*secrets, *env.sandbox.issued_secrets()]:
-            assert secret not in haystack
+        texts |= object_texts(env.adapter, "after its calls")  # now it holds tokens
+        texts["logs"] = caplog.text
+        assert_no_secret(texts, [*secrets, *env.sandbox.issued_secrets()])
