@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from odop_sync.models import Listing, MarketplaceAccount, Variant
 from odop_sync.sync import repository as repo
-from tests.sync.conftest import MakeWorld, eventually
+from tests.sync.conftest import EVENT_TIMEOUT, MakeWorld, eventually
 
 
 async def _scan(world: Any, account_id: int) -> list[list[int]]:
@@ -88,6 +88,6 @@ async def test_a_change_committed_after_the_projection_read_it_is_caught(
         # ₹24,000: the marketplace shows the MRP.
         return Decimal((await world.remote())[sku]["price"]) == Decimal(24_000)
 
-    await eventually(repriced, timeout=60)
+    await eventually(repriced, timeout=EVENT_TIMEOUT)
     # Projected from the late row now: the next scan has nothing to do.
     assert await _scan(world, account_id) == []
