@@ -125,8 +125,36 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
                 await conn.execute(text(f"DELETE FROM {name}"))
 
 
+HOURS = 6 * 3600.0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "schedules_hours_apart: the app's periodic jobs (sync sweep and reconcile, order pull) "
+        "fire hours apart, so what the test sees happen came from an event, not a schedule",
+    )
+
+
+def hours_between_schedules(settings: Settings) -> Settings:
+    """The settings with every periodic job hours apart (testing.toml has the sweep and the
+    order pull at 1 s): nothing a test waits for can then be done by a schedule."""
+    return settings.model_copy(
+        update={
+            "sync": settings.sync.model_copy(
+                update={"sweep_interval_s": HOURS, "reconcile_interval_s": HOURS}
+            ),
+            "orders": settings.orders.model_copy(update={"pull_interval_s": HOURS}),
+        }
+    )
+
+
 @pytest.fixture
-async def app(settings: Settings, engine: Any) -> AsyncIterator[Any]:
+async def app(
+    settings: Settings, engine: Any, request: pytest.FixtureRequest
+) -> AsyncIterator[Any]:
+    if request.node.get_closest_marker("schedules_hours_apart") is not None:
+        settings = hours_between_schedules(settings)
     application = create_app(settings, workers=True)
     async with application.router.lifespan_context(application):
         yield application

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from odop_sync.listings.projection import PricingRule, available_to_sell, project_price, state_hash
 from odop_sync.models.sync import Rounding
+from tests.pricing import PRICE_CASES, STOCK_CASES, PriceCase, available, rule_price
 
 
 class TestProjectPrice:
@@ -30,6 +33,40 @@ class TestProjectPrice:
     def test_fixed_markup_and_whole_rupees(self) -> None:
         rule = PricingRule(markup_fixed_paise=4_950, rounding=Rounding.RUPEE)
         assert project_price(100_000, 200_000, rule).final_paise == 105_000
+
+
+class TestHandWorkedTable:
+    """The cases worked by hand in tests/pricing.py, through the service's projection and through
+    the tests' own plain reading of the rule (which the sync tests use for whole catalogs)."""
+
+    @pytest.mark.parametrize("case", PRICE_CASES, ids=lambda c: c.why)
+    def test_project_price(self, case: PriceCase) -> None:
+        rule = PricingRule(
+            markup_percent=Decimal(case.markup_percent),
+            markup_fixed_paise=case.markup_fixed,
+            rounding=Rounding(case.rounding),
+            floor_paise=case.floor,
+        )
+        assert project_price(case.price, case.mrp, rule).final_paise == case.expected
+
+    @pytest.mark.parametrize("case", PRICE_CASES, ids=lambda c: c.why)
+    def test_the_tests_own_rule(self, case: PriceCase) -> None:
+        got = rule_price(
+            Decimal(case.price) / 100,
+            Decimal(case.mrp) / 100,
+            markup_percent=case.markup_percent,
+            markup_fixed=Decimal(case.markup_fixed) / 100,
+            rounding=case.rounding,
+            floor=Decimal(case.floor) / 100,
+        )
+        assert got == Decimal(case.expected) / 100
+
+    @pytest.mark.parametrize(("on_hand", "reserved", "buffer", "expected"), STOCK_CASES)
+    def test_available_to_sell(
+        self, on_hand: int, reserved: int, buffer: int, expected: int
+    ) -> None:
+        assert available_to_sell(on_hand, reserved, buffer).available_to_sell == expected
+        assert available(on_hand, reserved, buffer) == expected
 
 
 class TestAvailableToSell:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -19,11 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.adapter_sdk import OrderStatus
 from odop_sync.models import Order, OrderLine, OrderStatusChange, SalesRollup, StockMovement
-from odop_sync.orders.service import sales_day
 from tests.conftest import MakeKey, bearer
 from tests.orders.helpers import CATALOG, T0, Shop, ingest_page, line, order
 
 S = OrderStatus
+# India Standard Time is UTC+05:30 all year (no daylight saving): a sale's day is its IST date.
+IST = timezone(timedelta(hours=5, minutes=30))
+
+
+def indian_day(at: datetime) -> date:
+    """The Indian calendar day of a moment, worked out here rather than by the service."""
+    return at.astimezone(IST).date()
+
+
 RANGE = {"from": "2025-10-01", "to": "2026-01-31"}
 GROUPINGS = [
     "", "district", "producer", "craft", "product", "marketplace", "day", "month", "quarter",
@@ -76,6 +84,22 @@ class TestSalesSummary:
         months = {row["period"]: row for row in body["rows"]}
         assert months["2025-11"]["growth_percent"] == "50.0"
         assert months["2025-10"]["growth_percent"] is None
+
+    async def test_a_sale_counts_on_its_indian_day(
+        self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession],
+        shop: Shop, make_key: MakeKey,
+    ) -> None:  # fmt: skip
+        key = await make_key("agency", "up-odop")
+        await ingest_page(
+            sessionmaker, shop.amazon,
+            # 31 Oct 18:29 UTC is 31 Oct 23:59 IST; 18:31 UTC is already 1 Nov 00:01 IST.
+            order("A-1", line("FZD-BANGLE", 1), at=datetime(2025, 10, 31, 18, 29, tzinfo=UTC)),
+            order("A-2", line("FZD-BANGLE", 2), at=datetime(2025, 10, 31, 18, 31, tzinfo=UTC)),
+        )  # fmt: skip
+        days = (await _summary(client, key, group_by="day"))["rows"]
+        assert {row["period"]: row["units"] for row in days} == {"2025-10-31": 1, "2025-11-01": 2}
+        months = (await _summary(client, key, group_by="month"))["rows"]
+        assert {row["period"]: row["units"] for row in months} == {"2025-10": 1, "2025-11": 2}
 
     async def test_a_partner_key_sees_only_the_agencies_granted_to_it(
         self, client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession],
@@ -171,7 +195,7 @@ class TestSummaryProperty:
                 sessionmaker, account,
                 order(f"O-{n}", *built, status=later, at=at, updated_minutes=30),
             )  # fmt: skip
-            assert sales_day(at).isoformat() <= RANGE["to"]
+            assert indian_day(at).isoformat() <= RANGE["to"]
             for sku, q, c, r in lines:
                 if later is S.CANCELLED:
                     c, r = q, 0
@@ -216,7 +240,7 @@ class TestSummaryProperty:
         await _forget_orders(sessionmaker)
         key = await make_key("agency", "up-odop")
         oct1 = T0.replace(month=10, day=1)
-        start = sales_day(oct1) + timedelta(days=first)
+        start = indian_day(oct1) + timedelta(days=first)
         end = start + timedelta(days=length - 1)
         net_by_day: dict[date, int] = defaultdict(int)
         for n, (lines, days, hour, _, later, amazon) in enumerate(orders):
@@ -231,7 +255,7 @@ class TestSummaryProperty:
                     c = min(c, q)
                     r = q - c if later is S.RETURNED else min(r, q - c)
                 price = CATALOG[sku][4] if sku in CATALOG else 10_000
-                net_by_day[sales_day(at)] += (q - c - r) * price
+                net_by_day[indian_day(at)] += (q - c - r) * price
         params = {"from": start.isoformat(), "to": end.isoformat()}
 
         def net(since: date, until: date) -> int:

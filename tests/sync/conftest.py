@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.amazon import sandbox as amazon
 from adapters.flipkart import sandbox as flipkart
 from odop_sync.demo.loader import load_demo_catalog
-from odop_sync.listings.projection import PricingRule, available_to_sell, project_price
-from odop_sync.models import Listing, MarketplaceAccount, Rounding, Variant
+from odop_sync.models import Listing, Variant
 from tests.api.helpers import wait_for_batch
 from tests.conftest import MakeAgency, MakeKey, bearer
+from tests.pricing import account_rules, available, rule_price, whole_rupees
 
 MARKETPLACE = "http://marketplace.test"
 MARKETPLACES = ("amazon", "flipkart")
@@ -82,6 +82,8 @@ class World:
     sessionmaker: async_sessionmaker[AsyncSession]
     market: Market = MARKETS["amazon"]
     sandboxes: dict[str, Sandbox] = field(default_factory=dict)
+    # What each account was created with, for `expected`.
+    accounts: dict[int, tuple[Market, dict[str, Any]]] = field(default_factory=dict)
 
     async def remote(self, slug: str | None = None) -> dict[str, dict[str, Any]]:
         """A sandbox's listings for its demo seller, by SKU, as its state endpoint shows."""
@@ -108,7 +110,9 @@ class World:
         body.update(overrides)
         r = await self.client.post("/v1/accounts", json=body, headers=bearer(self.key))
         assert r.status_code == 201, r.text
-        return int(r.json()["id"])
+        account_id = int(r.json()["id"])
+        self.accounts[account_id] = (market, body)
+        return account_id
 
     async def sync_now(
         self, account_id: int | None = None, timeout: float = 60.0
@@ -129,30 +133,26 @@ class World:
             await asyncio.sleep(0.05)
 
     async def expected(self, account_id: int) -> dict[str, tuple[Decimal, int]]:
-        """What the account's rules give for every variant it can list: (price in rupees as the
-        marketplace shows it, quantity). On Flipkart only variants mapped to an FSN."""
+        """What the marketplace should show for every variant the account can list: (price in
+        rupees, quantity), by the documented rule written out in tests/pricing.py (not the
+        service's projection) from the rule this test posted and each variant's canonical price,
+        MRP and stock. On Flipkart only variants mapped to an FSN, in whole rupees. No order is
+        open in these tests: nothing is reserved."""
+        market, body = self.accounts[account_id]
+        rules = account_rules(body)
+        buffer = int(body.get("stock_buffer", 0))
         async with self.sessionmaker() as session:
-            account = await session.get(MarketplaceAccount, account_id)
-            assert account is not None
-            rule = PricingRule(
-                markup_percent=Decimal(account.markup_percent),
-                markup_fixed_paise=account.markup_fixed_paise,
-                rounding=Rounding(account.rounding),
-                floor_paise=account.floor_paise,
-            )
             variants = list(
                 await session.scalars(select(Variant).where(Variant.agency_id == self.agency_id))
             )
-        market = MARKETS[account.adapter]
         out = {}
         for v in variants:
             if market.slug == "flipkart" and flipkart_fsn(v.attributes) is None:
                 continue
-            price = project_price(v.price_paise, v.mrp_paise, rule).final_paise
+            price = rule_price(Decimal(v.price_paise) / 100, Decimal(v.mrp_paise) / 100, **rules)
             if market.whole_rupees:
-                price -= price % 100
-            qty = available_to_sell(v.stock_on_hand, 0, account.stock_buffer).available_to_sell
-            out[v.sku] = (Decimal(price) / 100, qty)
+                price = whole_rupees(price)
+            out[v.sku] = (price, available(v.stock_on_hand, 0, buffer))
         return out
 
     async def listings(self, account_id: int) -> list[Listing]:
@@ -205,6 +205,20 @@ def make_world(
         )
 
     return make
+
+
+# How long a test waits for something an event sets off: generous, for a loaded 2-core machine.
+# How fast it really happens is bench/sync's figure (change propagation p50 and p95).
+EVENT_TIMEOUT = 60.0
+
+
+def assert_no_schedule_fires(app: Any) -> None:
+    """The app's periodic jobs are hours apart (`@pytest.mark.schedules_hours_apart`): whatever
+    reaches a sandbox within the test was set off by an event."""
+    jobs = app.state.scheduler.jobs.values()
+    assert jobs and all(job.interval_s >= 3600 for job in jobs), [
+        (job.name, job.interval_s) for job in jobs
+    ]
 
 
 async def eventually(

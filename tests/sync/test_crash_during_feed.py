@@ -15,8 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.demo.loader import load_demo_catalog
-from odop_sync.listings.projection import PricingRule, available_to_sell, project_price
-from odop_sync.models import Listing, ListingStatus, Variant
+from odop_sync.models import Listing, ListingStatus
 from tests.conftest import MakeAgency, MakeKey
 from tests.processes import sandbox_state, served
 
@@ -78,13 +77,11 @@ class TestKillDuringFeed:
         assert len(state["feeds"]) == 1
         assert state["calls"].get("createFeed") == 1
         remote = {row["sku"]: row for row in state["listings"]}
-        async with sessionmaker() as session:
-            variants = list(await session.scalars(select(Variant)))
-        assert len(remote) == len(state["listings"]) == len(variants) == 79
-        for v in variants:
-            price = project_price(v.price_paise, v.mrp_paise, PricingRule()).final_paise
-            assert Decimal(remote[v.sku]["price"]) == Decimal(price) / 100
-            assert (
-                remote[v.sku]["quantity"]
-                == available_to_sell(v.stock_on_hand, 0, 0).available_to_sell
-            )
+        assert len(remote) == len(state["listings"]) == len(data["items"]) == 79
+        # The account has no pricing rule and no buffer: each SKU shows the price and stock it
+        # was published with (₹21,500 and 6 for BHD-CARPET-3X5-RED).
+        carpet = remote["BHD-CARPET-3X5-RED"]
+        assert (Decimal(carpet["price"]), carpet["quantity"]) == (Decimal(21500), 6)
+        for item in data["items"]:
+            assert Decimal(remote[item["sku"]]["price"]) == Decimal(str(item["price"])), item["sku"]
+            assert remote[item["sku"]]["quantity"] == item["stock"], item["sku"]

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.demo.loader import load_demo_catalog
-from odop_sync.listings.projection import PricingRule, available_to_sell, project_price
-from odop_sync.models import Listing, ListingStatus, Variant
+from odop_sync.models import Listing, ListingStatus
 from tests.conftest import MakeAgency, MakeKey
+from tests.pricing import whole_rupees
 from tests.processes import sandbox_state, served
 from tests.sync.conftest import flipkart_fsn
 
@@ -71,12 +71,13 @@ class TestKillDuringFlipkartPush:
         assert sum(state["batchSizes"]["createListings"]) == 77
         assert sum(state["batchSizes"]["updateListings"]) >= cut_at
         remote = {row["sku"]: row for row in state["listings"]}
-        async with sessionmaker() as session:
-            variants = list(await session.scalars(select(Variant)))
-        mapped = [v for v in variants if flipkart_fsn(v.attributes)]
+        mapped = [item for item in data["items"] if flipkart_fsn(item.get("attributes"))]
         assert len(remote) == len(state["listings"]) == len(mapped) == 77
-        for v in mapped:
-            price = project_price(v.price_paise, v.mrp_paise, PricingRule()).final_paise
-            assert Decimal(remote[v.sku]["price"]) == Decimal(price // 100)
-            stock = available_to_sell(v.stock_on_hand, 0, 0).available_to_sell
-            assert remote[v.sku]["quantity"] == stock
+        # The account has no pricing rule and no buffer: each SKU shows the price it was
+        # published with, in whole rupees, and its stock (₹21,500 and 6 for BHD-CARPET-3X5-RED).
+        carpet = remote["BHD-CARPET-3X5-RED"]
+        assert (Decimal(carpet["price"]), carpet["quantity"]) == (Decimal(21500), 6)
+        for item in mapped:
+            shown = whole_rupees(Decimal(str(item["price"])))
+            assert Decimal(remote[item["sku"]]["price"]) == shown, item["sku"]
+            assert remote[item["sku"]]["quantity"] == item["stock"], item["sku"]

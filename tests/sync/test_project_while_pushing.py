@@ -11,7 +11,7 @@ import pytest
 from odop_sync.models import ListingStatus, MarketplaceAccount
 from odop_sync.sync import engine as engine_module
 from odop_sync.sync import repository as repo
-from tests.sync.conftest import MakeWorld, eventually
+from tests.sync.conftest import EVENT_TIMEOUT, MakeWorld, eventually
 from tests.sync.test_end_to_end import _assert_converged
 
 
@@ -36,12 +36,12 @@ async def test_a_full_pass_pushes_while_it_projects(
     ) -> None:
         chunked = len(ids) < len(plan.todo)
         if not calls_before_last_chunk and chunked and ids[-1] == plan.todo[-1]:
-            # The first re-projection's last chunk waits (up to 10 s) for a marketplace call:
+            # The first re-projection's last chunk waits for a marketplace call:
             # an engine that pushed only after projecting everything would never make one.
             async def called() -> bool:
                 return world.sandbox.call_count(write) > 0
 
-            await eventually(called, timeout=10)
+            await eventually(called, timeout=EVENT_TIMEOUT)
             calls_before_last_chunk.append(world.sandbox.call_count(write))
         await chunk(session, account, plan, ids, *a, **kw)
         recorded[id(plan)] = recorded.get(id(plan), 0) + len(ids)
@@ -98,7 +98,7 @@ async def test_a_wake_up_does_not_stop_the_push_while_a_projection_is_recorded(
             async def more_than_a_window() -> bool:
                 return world.sandbox.call_count("putListingsItem") > 5
 
-            await eventually(more_than_a_window, timeout=10)
+            await eventually(more_than_a_window, timeout=EVENT_TIMEOUT)
             held.append(world.sandbox.call_count("putListingsItem"))
         await chunk(session, account, plan, ids, *a, **kw)
 

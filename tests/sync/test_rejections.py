@@ -13,7 +13,7 @@ from sqlalchemy import select
 from odop_sync.kit.loopback import LoopbackOnlyTransport
 from odop_sync.models import Listing, ListingIssue, ListingStatus
 from tests.conftest import bearer
-from tests.sync.conftest import MakeWorld, eventually
+from tests.sync.conftest import EVENT_TIMEOUT, MakeWorld, eventually
 
 
 class TestRejections:
@@ -39,7 +39,7 @@ class TestRejections:
         async def paused() -> bool:
             return (await listing()).status is ListingStatus.PAUSED
 
-        await eventually(paused, timeout=15.0)
+        await eventually(paused, timeout=EVENT_TIMEOUT)
         row = await listing()
         assert row.failure_count == 3
         assert row.paused_reason is not None
@@ -74,7 +74,7 @@ class TestRejections:
             rows = await world.listings(account_id)
             return all(r.status is ListingStatus.LIVE and r.dirty_since is None for r in rows)
 
-        await eventually(all_live, timeout=5.0)
+        await eventually(all_live, timeout=EVENT_TIMEOUT)
         # The title is the product's: its three carpet sizes went out again, each once.
         assert world.sandbox.call_count("putListingsItem") == calls + 3
         assert sku in await world.remote()
@@ -121,7 +121,7 @@ class TestFlipkartPerSkuFailure:
             others = all(Decimal(remote[s]["price"]) == before[s][0] - 1 for s in skus if s != bad)
             return others and (await shown())["status"] in ("rejected", "paused")
 
-        await eventually(settled, timeout=10.0)
+        await eventually(settled, timeout=EVENT_TIMEOUT)
         row = await shown()
         detail = await world.client.get(f"/v1/listings/{row['id']}", headers=bearer(world.key))
         refusals = [i for i in detail.json()["issues"] if i["source"] == "push"]

@@ -6,12 +6,13 @@ import asyncio
 import logging
 
 import pytest
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.config import Settings
 from odop_sync.db import create_engine, create_sessionmaker
 from odop_sync.sync.scheduler import PeriodicJob, Scheduler
-from tests.sync.conftest import eventually
+from tests.sync.conftest import EVENT_TIMEOUT, eventually
 
 
 class TestSingleFiring:
@@ -70,16 +71,27 @@ class TestShutdown:
         scheduler = Scheduler(sessionmaker, "worker-0", [PeriodicJob("orders.pull", 0.05, slow)])
         caplog.set_level(logging.DEBUG)
         scheduler.start()
+        ticks: list[int] = []  # APScheduler's own account of each tick of the schedule
+        assert scheduler._scheduler is not None
+        scheduler._scheduler.add_listener(
+            lambda event: ticks.append(event.code), EVENT_JOB_SUBMITTED | EVENT_JOB_MAX_INSTANCES
+        )
 
         async def began() -> bool:
             return bool(started)
 
-        await eventually(began, timeout=5)
+        async def ten_more_ticks() -> bool:
+            return len(ticks) >= 11
+
+        await eventually(began, timeout=EVENT_TIMEOUT)
         # Ten more ticks while it runs: it is not started again.
-        await asyncio.sleep(0.5)
+        await eventually(ten_more_ticks, timeout=EVENT_TIMEOUT)
         assert len(started) == 1
         await scheduler.stop()
-        await asyncio.sleep(0.2)  # whatever the cancellation logs, and any further tick
+        # Whatever the cancellation logs is logged once APScheduler's own tasks have ended.
+        pending = [t for t in asyncio.all_tasks() if "run_coroutine_job" in repr(t.get_coro())]
+        if pending:
+            await asyncio.wait(pending, timeout=EVENT_TIMEOUT)
         assert cancelled.is_set()
         errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
         assert errors == [], [r.getMessage() for r in errors]
