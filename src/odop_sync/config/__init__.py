@@ -97,16 +97,20 @@ def _env_name(key: str) -> str:
     return "ODOP_" + key.replace(".", "__").upper()
 
 
-class TomlLayer(PydanticBaseSettingsSource):
+class _WholeSource(PydanticBaseSettingsSource):
+    """A source that hands over all its values at once from __call__."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # pragma: no cover - __call__ supplies everything
+
+
+class TomlLayer(_WholeSource):
     """The environment's own file (development.toml, testing.toml or production.toml): the
     environment given to Settings(env=…), else ODOP_ENV, else development."""
 
     def __init__(self, settings_cls: type[BaseSettings], env: str | None = None) -> None:
         super().__init__(settings_cls)
         self.env = env
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # pragma: no cover - __call__ supplies everything
 
     def __call__(self) -> dict[str, Any]:
         env = self.env or os.environ.get("ODOP_ENV", "development")
@@ -123,12 +127,9 @@ class TomlLayer(PydanticBaseSettingsSource):
         return data
 
 
-class KnownVariablesOnly(PydanticBaseSettingsSource):
+class KnownVariablesOnly(_WholeSource):
     """Contributes nothing; refuses an ``ODOP_…`` variable that names no setting, so a typo such
     as ODOP_SYNC__FEED_POL_S stops start-up instead of being ignored."""
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # pragma: no cover - __call__ supplies everything
 
     def __call__(self) -> dict[str, Any]:
         known = list(_known_keys(self.settings_cls))
