@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import socket
@@ -54,10 +53,8 @@ from odop_sync.adapter_sdk import (
     OperationLimit,
     PermanentAdapterError,
     RateLimitedError,
-    RateLimiter,
     RetryableAdapterError,
     SubmissionState,
-    create_http_client,
 )
 from odop_sync.config import AccountSettings, SyncSettings
 from odop_sync.db import reader_of, transaction
@@ -65,6 +62,7 @@ from odop_sync.kit.time import utcnow
 from odop_sync.metrics import LEASES_HELD, SYNC_CALLS, SYNC_ITEMS
 from odop_sync.models import Listing, ListingStatus, MarketplaceAccount, SyncAttempt, SyncRun
 from odop_sync.sync import repository as repo
+from odop_sync.sync.clients import AdapterFactory
 from odop_sync.sync.repository import Pushed, ResultWriter
 from odop_sync.sync.scheduler import PeriodicJob
 
@@ -82,13 +80,6 @@ PROJECT_WHILE_PUSHING_CHUNK = 250
 
 def _owner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-@dataclass
-class _Client:
-    fingerprint: str
-    adapter: Adapter
-    http: httpx.AsyncClient
 
 
 @dataclass
@@ -161,6 +152,7 @@ class SyncEngine:
         transport: Callable[[], httpx.AsyncBaseTransport | None] | None = None,
         owner: str | None = None,
         accounts: AccountSettings | None = None,
+        clients: AdapterFactory | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.read_sessionmaker = reader_of(sessionmaker)
@@ -168,12 +160,17 @@ class SyncEngine:
         self.account_settings = accounts or AccountSettings()
         self.adapters = adapters
         self.cipher = cipher
-        # A provider, read when an account's client is built (tests install sandboxes late).
-        self.transport = transport or (lambda: None)
+        # The process's adapters (one per account, one rate limiter per account and operation);
+        # an engine of its own builds them with `transport` (read when a client is built).
+        self.clients = clients or AdapterFactory(
+            adapters,
+            cipher,
+            transport=transport,
+            http_timeout_s=settings.http_timeout_s,
+            time_scale=settings.rate_limit_scale,
+        )
         self.owner = owner or _owner_name()
-        self.time_scale = settings.rate_limit_scale
         self._accounts: dict[int, _AccountState] = {}
-        self._clients: dict[int, _Client] = {}
         self._gate = asyncio.Semaphore(max(1, settings.max_concurrent_accounts))
         self._background: set[asyncio.Task[Any]] = set()
         self._stopping = False
@@ -181,6 +178,16 @@ class SyncEngine:
         # Observers (tests, benches): called with (event, account_id) on "lease", "release" and
         # "busy" (another worker holds the lease).
         self.observers: list[Callable[[str, int], None]] = []
+
+    @property
+    def time_scale(self) -> float:
+        """How much faster than the wall clock the marketplace's time runs (a sandbox's); the
+        rate limiters built from here on use it."""
+        return self.clients.time_scale
+
+    @time_scale.setter
+    def time_scale(self, value: float) -> None:
+        self.clients.time_scale = value
 
     # lifecycle ------------------------------------------------------------------------------
 
@@ -209,9 +216,7 @@ class SyncEngine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for client in self._clients.values():
-            await client.http.aclose()
-        self._clients.clear()
+        await self.clients.aclose()
         self.started = False
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
@@ -536,7 +541,7 @@ class SyncEngine:
         elif not account.enabled:
             report.halted, report.gone = "the account is gone or disabled", True
             return report
-        client = await self._client(account)
+        client = await self.clients.client_for(account)
         if isinstance(client, str):
             report.halted = client
             return report
@@ -614,38 +619,7 @@ class SyncEngine:
 
     async def adapter_for(self, account: MarketplaceAccount) -> Adapter | str:
         """The account's adapter (one per account, shared rate limits), or why there is none."""
-        client = await self._client(account)
-        return client if isinstance(client, str) else client.adapter
-
-    async def _client(self, account: MarketplaceAccount) -> _Client | str:
-        cls = self.adapters.get(account.adapter)
-        if cls is None:
-            return f"the {account.adapter!r} adapter is not installed"
-        fingerprint = hashlib.sha256(account.credentials_encrypted.encode()).hexdigest()
-        cached = self._clients.get(account.id)
-        if cached is not None and cached.fingerprint == fingerprint:
-            return cached
-        if cached is not None:
-            await cached.http.aclose()
-        try:
-            config = cls.parse_config(self.cipher.decrypt(account.credentials_encrypted))
-        except Exception as exc:
-            log.warning("account %s credentials unusable: %s", account.id, type(exc).__name__)
-            return "the stored credentials cannot be read; enter them again"
-        http = create_http_client(
-            adapter_slug=cls.slug,
-            transport=self.transport(),
-            timeout=self.settings.http_timeout_s,
-        )
-        limiter = RateLimiter(cls.limits, account_key=str(account.id), time_scale=self.time_scale)
-        try:
-            adapter = cls(config, http, limiter)
-        except AdapterError as exc:
-            await http.aclose()
-            return f"the adapter refused its configuration: {exc.message}"
-        client = _Client(fingerprint, adapter, http)
-        self._clients[account.id] = client
-        return client
+        return await self.clients.adapter_for(account)
 
     async def _record_account_problem(
         self, account_id: int, state: _AccountState, reason: str
