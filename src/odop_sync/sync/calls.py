@@ -29,9 +29,9 @@ from odop_sync.adapter_sdk import (
 from odop_sync.config import SyncSettings
 from odop_sync.db import transaction
 from odop_sync.kit.time import utcnow
+from odop_sync.listings.results import ResultWriter
 from odop_sync.metrics import SYNC_CALLS
 from odop_sync.models import Listing, SyncAttempt
-from odop_sync.sync.repository import ResultWriter
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ from odop_sync.adapter_sdk import (
     RetryableAdapterError,
 )
 from odop_sync.db import transaction
+from odop_sync.listings.results import Pushed, ResultWriter, backoff
 from odop_sync.metrics import SYNC_ITEMS
 from odop_sync.models import Listing, MarketplaceAccount
 from odop_sync.sync import repository as repo
 from odop_sync.sync import routing
 from odop_sync.sync.calls import EngineCore
-from odop_sync.sync.repository import Pushed, ResultWriter
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ class Pusher(EngineCore):
             sent.set()
         if push.deferred:
             failures = self._account_failures(account.id, increment=True)
-            delay = repo.backoff(failures, self.settings.retry_max_s, self.settings.backoff_max_s)
+            delay = backoff(failures, self.settings.retry_max_s, self.settings.backoff_max_s)
             push.writer.defer(push.deferred, delay, "retryable")
         else:
             self._account_failures(account.id, reset=True)

@@ -19,6 +19,7 @@ from odop_sync.metrics import SYNC_ITEMS
 from odop_sync.models import MarketplaceAccount
 from odop_sync.sync import repository as repo
 from odop_sync.sync.calls import AccountState, EngineCore, insert_attempts
+from odop_sync.sync.drift import drift_of, live_listings, mark_drifted
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class Reconciler(EngineCore):
             return 0
         operation = adapter.operations.get(Capability.FETCH_LISTING_STATES, "fetch_listing_states")
         async with self.read_sessionmaker() as session:
-            page = await repo.live_listings(
+            page = await live_listings(
                 session, account.id, after=after, limit=self.settings.window_items
             )
         if not page:
@@ -106,15 +107,11 @@ class Reconciler(EngineCore):
             drift
             for listing in page
             if (remote := by_sku.get(listing.sku)) is not None
-            and (
-                drift := repo.drift_of(
-                    listing, remote, adapter.display_name, adapter.price_step_paise
-                )
-            )
+            and (drift := drift_of(listing, remote, adapter.display_name, adapter.price_step_paise))
             is not None
         ]
         async with transaction(self.sessionmaker) as session:
-            await repo.mark_drifted(session, drifts)
+            await mark_drifted(session, drifts)
             await insert_attempts(session, attempts)
         state.reconcile_after = page[-1].id
         SYNC_ITEMS.labels(adapter.slug, "drifted").inc(len(drifts))
