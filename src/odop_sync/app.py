@@ -42,6 +42,7 @@ from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY, refresh_lag
 from odop_sync.orders.endpoints import router as orders_router
 from odop_sync.orders.puller import OrderPuller
 from odop_sync.sales.endpoints import router as sales_router
+from odop_sync.sync.clients import AdapterFactory
 from odop_sync.sync.endpoints import router as sync_router
 from odop_sync.sync.engine import SyncEngine
 from odop_sync.sync.notify import PgNotifier
@@ -88,6 +89,15 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
         app.state.outbound_transport = lambda: outbound_transport(
             app.state.adapter_transport, settings.loopback_only, app.state.marketplace_redirects
         )
+        # Every marketplace call of this process goes through these adapters: one per account,
+        # one rate limiter per (account, operation), for the engine, the puller and the check.
+        app.state.clients = AdapterFactory(
+            adapters,
+            app.state.cipher,
+            transport=app.state.outbound_transport,
+            http_timeout_s=settings.sync.http_timeout_s,
+            time_scale=settings.sync.rate_limit_scale,
+        )
         sync_engine, scheduler, notifier = _start_sync(app, settings, workers)
         if workers:
             runner.start()
@@ -107,6 +117,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             if notifier is not None:
                 await notifier.stop()
             await runner.stop()
+            await app.state.clients.aclose()
             await engine.dispose()
 
     # /docs and /redoc load Swagger UI and ReDoc from the pinned fastapi-offline package, served
@@ -170,17 +181,17 @@ def _start_sync(
         events.subscribe(notifier.catalog_changed)
         events.subscribe_runs(notifier.sync_requested)
     sync_engine = scheduler = None
-    # The engine holds each account's adapter (one client, one set of rate limits); order pulling
-    # goes through the same adapters, so it needs the engine even where syncing is switched off.
+    # Order pulling reaches the process's adapters (app.state.clients) through the engine, so it
+    # needs the engine even where syncing is switched off.
     if workers and (settings.sync.enabled or settings.orders.enabled):
         sync_engine = SyncEngine(
             app.state.sessionmaker,
             settings.sync,
             app.state.adapters,
             app.state.cipher,
-            transport=app.state.outbound_transport,
             owner=owner,
             accounts=settings.accounts,
+            clients=app.state.clients,
         )
         if settings.sync.enabled:
             events.subscribe(sync_engine.catalog_changed)
@@ -205,7 +216,8 @@ def periodic_work(
     owner: str,
 ) -> tuple[list[PeriodicJob], OrderPuller | None]:
     """Every periodic job of a worker process (`odop-sync jobs` lists and runs the same ones).
-    Orders are pulled through the sync engine's adapters (one per account, shared rate limits);
+    Orders are pulled through the engine's adapter factory (one adapter per account, one rate
+    limiter per account and operation, shared with the sync and the connection check);
     the puller's wake-ups reach every account selling what sold."""
     jobs = engine.periodic_jobs() if settings.sync.enabled else []
     if not settings.orders.enabled:
@@ -213,7 +225,7 @@ def periodic_work(
     puller = OrderPuller(
         sessionmaker,
         settings.orders,
-        engine.adapter_for,
+        engine.clients.adapter_for,
         owner=owner,
         events=events,
         accounts=settings.accounts,

@@ -88,6 +88,7 @@ async def check_account(
         adapters=state.adapters,
         cipher=state.cipher,
         transport=state.outbound_transport(),
+        limiter=state.clients.limiter_for(account),
     )
     await session.commit()
     if result.ok:  # it may have been waiting out a problem: it syncs again now

@@ -235,8 +235,11 @@ async def check_account(
     adapters: dict[str, type[Adapter]],
     cipher: CredentialCipher,
     transport: httpx.AsyncBaseTransport | None = None,
+    limiter: RateLimiter | None = None,
 ) -> CheckResult:
-    """Ask the marketplace whether the stored credentials work; the answer is recorded."""
+    """Ask the marketplace whether the stored credentials work; the answer is recorded.
+    `limiter`: the account's rate limiter in this process (the sync's and the order pull's), so
+    the check's call counts against the same marketplace limit; else one for this check."""
     cls = adapters.get(account.adapter)
     if cls is None:
         ok, detail = False, f"the {account.adapter!r} adapter is not installed"
@@ -244,7 +247,8 @@ async def check_account(
         try:
             config = cls.parse_config(cipher.decrypt(account.credentials_encrypted))
             async with create_http_client(adapter_slug=cls.slug, transport=transport) as http:
-                adapter = cls(config, http, RateLimiter(cls.limits, account_key=str(account.id)))
+                limits = limiter or RateLimiter(cls.limits, account_key=str(account.id))
+                adapter = cls(config, http, limits)
                 await adapter.check_connection()
             ok, detail = True, f"connected to {cls.display_name}"
         except AuthenticationError:

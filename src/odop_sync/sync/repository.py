@@ -1,11 +1,11 @@
-"""The engine's database work: leases, desired-state refresh, dirty selection, results.
+"""The engine's database work: leases, desired-state refresh, dirty selection. What a push's
+results do to a listing is `odop_sync.listings.results`; reconcile's comparison is `sync.drift`.
 
 Every function runs inside the caller's transaction and never commits.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,19 +16,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.accounts import problems
-from odop_sync.adapter_sdk import (
-    NEEDS_CATALOG_MAPPING,
-    ItemIssue,
-    ItemResult,
-    ItemStatus,
-    Money,
-    RemoteListingState,
-)
 from odop_sync.kit.time import utcnow
 from odop_sync.models import (
     AccountLease,
     Listing,
-    ListingIssue,
     ListingStatus,
     MarketplaceAccount,
     Producer,
@@ -239,75 +230,22 @@ async def refresh_chunk(
         return
     desired = {d.variant_id: d for d in (project(v, p, pr, rules) for v, p, pr in rows)}
     stamps = {v.id: max(v.updated_at, p.updated_at, pr.updated_at) for v, p, pr in rows}
-    existing: dict[int, Listing] = {}
-    for some in _chunks(sorted(desired)):
-        found = await session.scalars(
-            select(Listing).where(Listing.account_id == account.id, Listing.variant_id.in_(some))
-        )
-        existing.update((row.variant_id, row) for row in found)
+    existing = await _listings_of(session, account.id, sorted(desired))
     inserts, updates, restamps = [], [], []
     for variant_id, want in desired.items():
         have = existing.get(variant_id)
         stamp = stamps[variant_id]
         if have is None:
-            inserts.append(
-                {
-                    "account_id": account.id,
-                    "variant_id": variant_id,
-                    "sku": want.sku,
-                    "source_changed_at": stamp,
-                    "status": ListingStatus.PENDING,
-                    "desired_content_hash": want.content_hash,
-                    "desired_offer_hash": want.offer_hash,
-                    "desired_price_paise": want.price.final_paise,
-                    "desired_quantity": want.stock.available_to_sell,
-                    "dirty_since": started,
-                    "failure_count": 0,
-                    "created_at": started,
-                    "updated_at": started,
-                }
-            )
-            continue
-        if (
+            inserts.append(_new_listing(account.id, variant_id, want, stamp, started))
+        elif (
             have.desired_content_hash == want.content_hash
             and have.desired_offer_hash == want.offer_hash
             and have.sku == want.sku
         ):
             if have.source_changed_at != stamp:
                 restamps.append({"id": have.id, "source_changed_at": stamp})
-            continue
-        change: dict[str, Any] = {
-            "id": have.id,
-            "sku": want.sku,
-            "source_changed_at": stamp,
-            "desired_content_hash": want.content_hash,
-            "desired_offer_hash": want.offer_hash,
-            "desired_price_paise": want.price.final_paise,
-            "desired_quantity": want.stock.available_to_sell,
-            "updated_at": started,
-        }
-        dirty = _dirty(have, want)
-        change["dirty_since"] = (have.dirty_since or started) if dirty else None
-        remapped = (
-            have.status is ListingStatus.NEEDS_MAPPING
-            and have.desired_content_hash != want.content_hash
-        )
-        if have.status in (ListingStatus.REJECTED, ListingStatus.PAUSED) or remapped:
-            # The product changed: what was refused may now pass. Try again at once. (A
-            # listing waiting for its catalog mapping waits on until its content changes:
-            # the mapping is content, a new price alone does not map it.)
-            change.update(
-                status=ListingStatus.PENDING,
-                failure_count=0,
-                failure_signature=None,
-                paused_reason=None,
-                next_attempt_at=None,
-            )
-        elif have.status is ListingStatus.LIVE and dirty:
-            change["status"] = ListingStatus.PENDING
-        elif have.status is ListingStatus.PENDING and not dirty:
-            change["status"] = ListingStatus.LIVE
-        updates.append(change)
+        else:
+            updates.append(_listing_change(have, want, stamp, started))
     if inserts:
         await session.execute(insert(Listing), inserts)
     if updates:
@@ -316,6 +254,79 @@ async def refresh_chunk(
         await session.execute(update(Listing), restamps)
     result.created += len(inserts)
     result.changed += len(updates)
+
+
+async def _listings_of(
+    session: AsyncSession, account_id: int, variant_ids: Sequence[int]
+) -> dict[int, Listing]:
+    """The account's listings of these variants, by variant id."""
+    existing: dict[int, Listing] = {}
+    for some in _chunks(variant_ids):
+        found = await session.scalars(
+            select(Listing).where(Listing.account_id == account_id, Listing.variant_id.in_(some))
+        )
+        existing.update((row.variant_id, row) for row in found)
+    return existing
+
+
+def _new_listing(
+    account_id: int, variant_id: int, want: Desired, stamp: datetime, started: datetime
+) -> dict[str, Any]:
+    """The row of a variant the account has no listing for yet: pending, dirty from now."""
+    return {
+        "account_id": account_id,
+        "variant_id": variant_id,
+        "sku": want.sku,
+        "source_changed_at": stamp,
+        "status": ListingStatus.PENDING,
+        "desired_content_hash": want.content_hash,
+        "desired_offer_hash": want.offer_hash,
+        "desired_price_paise": want.price.final_paise,
+        "desired_quantity": want.stock.available_to_sell,
+        "dirty_since": started,
+        "failure_count": 0,
+        "created_at": started,
+        "updated_at": started,
+    }
+
+
+def _listing_change(
+    have: Listing, want: Desired, stamp: datetime, started: datetime
+) -> dict[str, Any]:
+    """The update of a listing whose desired state (or SKU) changed, and the status that
+    follows from it."""
+    change: dict[str, Any] = {
+        "id": have.id,
+        "sku": want.sku,
+        "source_changed_at": stamp,
+        "desired_content_hash": want.content_hash,
+        "desired_offer_hash": want.offer_hash,
+        "desired_price_paise": want.price.final_paise,
+        "desired_quantity": want.stock.available_to_sell,
+        "updated_at": started,
+    }
+    dirty = _dirty(have, want)
+    change["dirty_since"] = (have.dirty_since or started) if dirty else None
+    remapped = (
+        have.status is ListingStatus.NEEDS_MAPPING
+        and have.desired_content_hash != want.content_hash
+    )
+    if have.status in (ListingStatus.REJECTED, ListingStatus.PAUSED) or remapped:
+        # The product changed: what was refused may now pass. Try again at once. (A
+        # listing waiting for its catalog mapping waits on until its content changes:
+        # the mapping is content, a new price alone does not map it.)
+        change.update(
+            status=ListingStatus.PENDING,
+            failure_count=0,
+            failure_signature=None,
+            paused_reason=None,
+            next_attempt_at=None,
+        )
+    elif have.status is ListingStatus.LIVE and dirty:
+        change["status"] = ListingStatus.PENDING
+    elif have.status is ListingStatus.PENDING and not dirty:
+        change["status"] = ListingStatus.LIVE
+    return change
 
 
 async def finish_refresh(
@@ -444,223 +455,6 @@ async def open_submissions(session: AsyncSession, account_id: int) -> dict[str, 
     return {sid: at for sid, at in rows if sid is not None}
 
 
-# results -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Pushed:
-    """What one listing carried in a push: the hashes the marketplace would confirm."""
-
-    listing_id: int
-    content_hash: str | None  # None: an offer-only push
-    offer_hash: str
-
-
-@dataclass
-class Outcome:
-    accepted: int = 0
-    submitted: int = 0
-    rejected: int = 0
-    paused: int = 0
-    needs_mapping: int = 0
-    issues: list[dict[str, Any]] = field(default_factory=list)
-
-
-def failure_signature(issues: Sequence[ItemIssue]) -> str:
-    key = "|".join(sorted(f"{i.code}:{i.field}" for i in issues if i.severity == "error"))
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-def backoff(failures: int, base: float, cap: float) -> timedelta:
-    return timedelta(seconds=min(cap, base * 2.0 ** max(0, failures - 1)))
-
-
-class ResultWriter:
-    """Turns adapter results into listing updates and timeline entries, flushed in bulk."""
-
-    def __init__(
-        self,
-        *,
-        source: str,
-        marketplace: str,
-        pause_after: int,
-        backoff_base_s: float,
-        backoff_max_s: float,
-    ) -> None:
-        self.source = source
-        self.marketplace = marketplace
-        self.pause_after = pause_after
-        self.backoff_base_s = backoff_base_s
-        self.backoff_max_s = backoff_max_s
-        self.updates: list[dict[str, Any]] = []
-        self.timeline: list[dict[str, Any]] = []
-        self.outcome = Outcome()
-
-    def _issues(self, listing_id: int, issues: Sequence[ItemIssue], now: datetime) -> None:
-        for issue in issues:
-            self.timeline.append(
-                {
-                    "listing_id": listing_id,
-                    "at": now,
-                    "source": self.source,
-                    "severity": str(issue.severity),
-                    "code": issue.code[:64],
-                    "field": (issue.field or None) and issue.field[:120],
-                    "message": issue.message[:2000],
-                }
-            )
-
-    def note(self, listing_id: int, message: str, severity: str = "info", code: str = "") -> None:
-        self.timeline.append(
-            {
-                "listing_id": listing_id,
-                "at": utcnow(),
-                "source": "engine",
-                "severity": severity,
-                "code": code or None,
-                "field": None,
-                "message": message[:2000],
-            }
-        )
-
-    def apply(self, listing: Listing, pushed: Pushed, result: ItemResult) -> None:
-        now = utcnow()
-        self._issues(listing.id, result.issues, now)
-        change: dict[str, Any] = {"id": listing.id, "updated_at": now, "last_pushed_at": now}
-        if result.remote_id:
-            change["remote_id"] = result.remote_id[:120]
-        if result.status is ItemStatus.SUBMITTED:
-            change.update(
-                status=ListingStatus.SUBMITTED,
-                submission_id=(result.submission_id or "")[:120] or None,
-                pending_content_hash=pushed.content_hash,
-                pending_offer_hash=pushed.offer_hash,
-                submitted_at=now,
-            )
-            self.outcome.submitted += 1
-        elif result.status in (ItemStatus.ACCEPTED, ItemStatus.UNCHANGED):
-            self._confirm(listing, change, pushed.content_hash, pushed.offer_hash, now)
-        else:
-            self._reject(listing, change, result.issues, now)
-        self.updates.append(change)
-
-    def resolve(self, listing: Listing, result: ItemResult | None, *, failed: bool) -> None:
-        """An async submission came back: `result` for this SKU, or none in the report."""
-        now = utcnow()
-        change: dict[str, Any] = {
-            "id": listing.id,
-            "updated_at": now,
-            "submission_id": None,
-            "pending_content_hash": None,
-            "pending_offer_hash": None,
-            "submitted_at": None,
-        }
-        if result is not None:
-            self._issues(listing.id, result.issues, now)
-            if result.remote_id:
-                change["remote_id"] = result.remote_id[:120]
-        if result is not None and result.status is ItemStatus.REJECTED:
-            self._reject(listing, change, result.issues, now)
-        elif failed and result is None:
-            # The marketplace dropped the whole submission: send it again.
-            change["status"] = ListingStatus.PENDING
-            self.note(listing.id, f"{self.marketplace} did not process the submission; resending")
-        else:
-            content = listing.pending_content_hash or listing.confirmed_content_hash
-            self._confirm(listing, change, content, listing.pending_offer_hash, now)
-        self.updates.append(change)
-
-    def _confirm(
-        self,
-        listing: Listing,
-        change: dict[str, Any],
-        content_hash: str | None,
-        offer_hash: str | None,
-        now: datetime,
-    ) -> None:
-        content = content_hash or listing.confirmed_content_hash
-        offer = offer_hash or listing.confirmed_offer_hash
-        clean = content == listing.desired_content_hash and offer == listing.desired_offer_hash
-        still_open = listing.submission_id is not None and "submission_id" not in change
-        change.update(
-            confirmed_content_hash=content,
-            confirmed_offer_hash=offer,
-            last_confirmed_at=now,
-            failure_count=0,
-            failure_signature=None,
-            next_attempt_at=None,
-            dirty_since=None if clean else (listing.dirty_since or now),
-            status=(
-                ListingStatus.SUBMITTED
-                if still_open and not clean
-                else ListingStatus.LIVE
-                if clean
-                else ListingStatus.PENDING
-            ),
-        )
-        if listing.status in (ListingStatus.REJECTED, ListingStatus.PAUSED):
-            self.note(listing.id, f"accepted by {self.marketplace}; the listing is live again")
-        self.outcome.accepted += 1
-
-    def _reject(
-        self, listing: Listing, change: dict[str, Any], issues: Sequence[ItemIssue], now: datetime
-    ) -> None:
-        if any(i.code == NEEDS_CATALOG_MAPPING for i in issues):
-            # Not a failure to retry: nothing changes until someone maps the variant onto the
-            # marketplace's catalog. The listing waits (no backoff, no pause) with the reason on
-            # its timeline, and a change to the variant's content wakes it.
-            change.update(
-                status=ListingStatus.NEEDS_MAPPING,
-                failure_count=0,
-                failure_signature=None,
-                next_attempt_at=None,
-                paused_reason=None,
-            )
-            self.outcome.needs_mapping += 1
-            return
-        signature = failure_signature(issues)
-        failures = listing.failure_count + 1 if listing.failure_signature == signature else 1
-        change.update(failure_count=failures, failure_signature=signature)
-        first = next((i.message for i in issues if i.severity == "error"), None)
-        first = first or f"{self.marketplace} refused the listing without saying why"
-        if failures >= self.pause_after:
-            reason = (
-                f"paused after {failures} identical rejections by {self.marketplace}: {first} "
-                "(fix the product; a changed product is tried again by itself)"
-            )
-            change.update(status=ListingStatus.PAUSED, paused_reason=reason[:500])
-            self.note(listing.id, reason, severity="warning", code="PAUSED")
-            self.outcome.paused += 1
-        else:
-            change.update(
-                status=ListingStatus.REJECTED,
-                next_attempt_at=now + backoff(failures, self.backoff_base_s, self.backoff_max_s),
-            )
-        self.outcome.rejected += 1
-        self.outcome.issues.append({"listing_id": listing.id, "sku": listing.sku, "issue": first})
-
-    def defer(self, listings: Sequence[Listing], delay: timedelta, reason: str) -> None:
-        """A retryable failure outlasted the in-process retries: try these again later."""
-        now = utcnow()
-        for listing in listings:
-            self.updates.append(
-                {"id": listing.id, "updated_at": now, "next_attempt_at": now + delay}
-            )
-        del reason  # recorded in the attempt log, not on every listing's timeline
-
-    async def flush(self, session: AsyncSession) -> None:
-        if self.updates:
-            # One statement per distinct column set (executemany needs uniform parameters).
-            groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for row in self.updates:
-                groups.setdefault(tuple(sorted(row)), []).append(row)
-            for rows in groups.values():
-                await session.execute(update(Listing), rows)
-        if self.timeline:
-            await session.execute(insert(ListingIssue), self.timeline)
-        self.updates, self.timeline = [], []
-
-
 async def listings_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Listing]:
     out: list[Listing] = []
     for chunk in _chunks(list(ids)):
@@ -690,114 +484,3 @@ async def project_listings(
     )
     by_variant = {v.id: project(v, p, pr, rules) for v, p, pr in rows}
     return {row.id: by_variant[row.variant_id] for row in listings if row.variant_id in by_variant}
-
-
-# Reconcile: what the marketplace shows against what it last confirmed ----------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LiveListing:
-    id: int
-    sku: str
-    price_paise: int | None
-    quantity: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Drift:
-    listing_id: int
-    whole: bool  # the listing itself is gone: content and offer go again
-    message: str
-
-
-async def live_listings(
-    session: AsyncSession, account_id: int, *, after: int, limit: int
-) -> list[LiveListing]:
-    """Confirmed listings of the account (the ones a marketplace-side change can drift), by id."""
-    rows = await session.execute(
-        select(Listing.id, Listing.sku, Listing.desired_price_paise, Listing.desired_quantity)
-        .where(
-            Listing.account_id == account_id,
-            Listing.status == ListingStatus.LIVE,
-            Listing.id > after,
-        )
-        .order_by(Listing.id)
-        .limit(limit)
-    )
-    return [LiveListing(*row) for row in rows]
-
-
-def drift_of(
-    listing: LiveListing, remote: RemoteListingState, marketplace: str, price_step: int = 1
-) -> Drift | None:
-    """How the marketplace's copy differs from what it confirmed, in plain words, or None.
-    `price_step`: the marketplace keeps prices in steps of this many paise (rounded down)."""
-    sku = listing.sku
-    sent = None if listing.price_paise is None else listing.price_paise // price_step * price_step
-    if not remote.exists:
-        return Drift(
-            listing.id,
-            True,
-            f"SKU {sku} is no longer on {marketplace} (removed there); it is being listed again",
-        )
-    found: list[str] = []
-    if remote.price is not None and sent is not None and remote.price.amount != sent:
-        found.append(
-            f"price {remote.price.to_decimal()} instead of {Money(amount=sent).to_decimal()}"
-        )
-    # Less stock there than sent is what a sale does before its order is pulled (the marketplace
-    # counts it down itself): pushing the old number back would sell units twice, so only more
-    # than sent is drift. The order pull brings the lower number in through the ledger.
-    if (
-        remote.quantity is not None
-        and listing.quantity is not None
-        and remote.quantity > listing.quantity
-    ):
-        found.append(f"quantity {remote.quantity} instead of {listing.quantity}")
-    if not found:
-        return None
-    return Drift(
-        listing.id,
-        False,
-        f"SKU {sku} on {marketplace} showed {' and '.join(found)} (changed outside odop-sync); "
-        "the catalog's values are being sent again",
-    )
-
-
-async def mark_drifted(session: AsyncSession, drifts: Sequence[Drift]) -> None:
-    """Forget the confirmation of drifted listings so the next push repairs them, and say why on
-    each listing's timeline."""
-    if not drifts:
-        return
-    now = utcnow()
-    base = {
-        "status": ListingStatus.PENDING,
-        "dirty_since": now,
-        "next_attempt_at": None,
-        "failure_count": 0,
-        "failure_signature": None,
-        "confirmed_offer_hash": None,
-    }
-    # Bulk UPDATE by primary key: one statement per column set.
-    whole = [
-        {"id": d.listing_id, **base, "confirmed_content_hash": None} for d in drifts if d.whole
-    ]
-    offers = [{"id": d.listing_id, **base} for d in drifts if not d.whole]
-    for rows in (whole, offers):
-        if rows:
-            await session.execute(update(Listing), rows)
-    await session.execute(
-        insert(ListingIssue),
-        [
-            {
-                "listing_id": d.listing_id,
-                "at": now,
-                "source": "reconcile",
-                "severity": "warning",
-                "code": "drift",
-                "field": None,
-                "message": d.message[:2000],
-            }
-            for d in drifts
-        ],
-    )
