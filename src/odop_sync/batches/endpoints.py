@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from odop_sync.batches import service
 from odop_sync.batches.intake import parse_sheet
 from odop_sync.batches.schemas import BatchCreate, BatchRead, DryRunRead
-from odop_sync.batches.validation import Rules
+from odop_sync.catalog.rules import Rules
 from odop_sync.config import Settings
 from odop_sync.deps import PrincipalDep, RunnerDep, SessionDep, SettingsDep, acting_agency_id
 from odop_sync.kit.problems import (

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.batches.conflicts import product_conflicts
 from odop_sync.batches.schemas import BatchCounts, BatchRead, DryRunRead, RowResult
-from odop_sync.batches.validation import ItemIn, ProducerIn, Rules, validate_item, validate_producer
+from odop_sync.catalog.items import ItemIn, ProducerIn
+from odop_sync.catalog.rules import Rules, validate_item, validate_producer
 from odop_sync.catalog.service import Outcome, apply_items, upsert_producers
 from odop_sync.db import insert_many, matches_any
 from odop_sync.jobs import repository as jobs

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.batches import service
-from odop_sync.batches.validation import Rules
+from odop_sync.catalog.rules import Rules
 from odop_sync.config import Settings
 from odop_sync.db import transaction
 from odop_sync.jobs.runner import JobContext

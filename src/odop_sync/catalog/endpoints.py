@@ -7,9 +7,9 @@ from fastapi import APIRouter, Path, Query, Request, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from odop_sync.batches.validation import Rules, validate_item, validate_producer
 from odop_sync.catalog import repository
 from odop_sync.catalog.districts import district_name
+from odop_sync.catalog.rules import Rules, validate_item, validate_producer
 from odop_sync.catalog.schemas import (
     AgencyCreate,
     AgencyRead,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Table, Update, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from odop_sync.batches.validation import ItemIn, ProducerIn
+from odop_sync.catalog.items import ItemIn, ProducerIn
 from odop_sync.db import insert_many, matches_any
 from odop_sync.kit.problems import FieldIssue
 from odop_sync.kit.time import utcnow
