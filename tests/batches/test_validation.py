@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from odop_sync.batches.validation import (
+from odop_sync.catalog.districts import district_index
+from odop_sync.catalog.rules import (
     ItemIn,
     ProducerIn,
     Rules,
@@ -16,7 +17,6 @@ from odop_sync.batches.validation import (
     validate_item,
     validate_producer,
 )
-from odop_sync.catalog.districts import district_index
 from odop_sync.config import LimitSettings, Settings
 from odop_sync.kit.problems import FieldIssue
 from odop_sync.models import ProducerKind

@@ -188,13 +188,13 @@ def test_every_gstin_is_valid_for_the_producers_state(
 
 
 def test_the_seed_passes_the_batch_validation_rules(catalog: dict[str, Any]) -> None:
-    from odop_sync.batches.validation import (
+    from odop_sync.catalog.districts import district_index
+    from odop_sync.catalog.rules import (
         Rules,
         gst_rates_in_force,
         validate_item,
         validate_producer,
     )
-    from odop_sync.catalog.districts import district_index
     from odop_sync.demo.loader import load_demo_catalog
 
     rules = Rules(gst_rates=gst_rates_in_force(date.today()), districts=district_index())  # noqa: DTZ011

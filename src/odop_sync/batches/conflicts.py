@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Container, Sequence
 from typing import Any
 
-from odop_sync.batches.validation import PRODUCT_COLUMNS, Rules, product_fields
+from odop_sync.catalog.rules import PRODUCT_COLUMNS, Rules, product_fields
 from odop_sync.kit.problems import FieldIssue
 from odop_sync.kit.text import clean
 

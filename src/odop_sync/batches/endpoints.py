@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from odop_sync.batches import service
+from odop_sync.batches import repository, service
 from odop_sync.batches.intake import parse_sheet
 from odop_sync.batches.schemas import BatchCreate, BatchRead, DryRunRead
-from odop_sync.batches.validation import Rules
+from odop_sync.catalog.rules import Rules
 from odop_sync.config import Settings
 from odop_sync.deps import PrincipalDep, RunnerDep, SessionDep, SettingsDep, acting_agency_id
 from odop_sync.kit.problems import (
@@ -225,7 +225,7 @@ async def create_batch(
 @router.get("/batches", tags=["batches"])
 async def list_batches(session: SessionDep, principal: PrincipalDep) -> list[BatchRead]:
     principal.require_catalog_reader()
-    batches = await service.list_batches(session, principal.agency_scope())
+    batches = await repository.list_batches(session, principal.agency_scope())
     return [await service.read_batch(session, b, rows=None) for b in batches]
 
 

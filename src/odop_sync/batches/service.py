@@ -3,68 +3,37 @@
 Intake stores the batch and every row before the API answers 202. Processing takes the pending
 rows in row order, a chunk at a time; each chunk's catalog changes, row results and batch counters
 commit in ONE transaction. A crash therefore loses at most an uncommitted chunk, which is simply
-done again when the job is claimed anew: no row is lost and none is applied twice.
+done again when the job is claimed anew: no row is lost and none is applied twice. The queries
+are in `odop_sync.batches.repository`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import anyio
-from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from odop_sync.batches import repository
+from odop_sync.batches.chunking import Lookahead, gc_paused
 from odop_sync.batches.conflicts import product_conflicts
+from odop_sync.batches.repository import PendingRow
 from odop_sync.batches.schemas import BatchCounts, BatchRead, DryRunRead, RowResult
-from odop_sync.batches.validation import ItemIn, ProducerIn, Rules, validate_item, validate_producer
+from odop_sync.catalog.items import ItemIn, ProducerIn
+from odop_sync.catalog.rules import Rules, validate_item, validate_producer
 from odop_sync.catalog.service import Outcome, apply_items, upsert_producers
-from odop_sync.db import insert_many, matches_any
 from odop_sync.jobs import repository as jobs
 from odop_sync.kit.problems import Conflict, FieldIssue, NotFound, ValidationProblem
 from odop_sync.kit.text import clean, has_nul, without_nul
 from odop_sync.kit.time import utcnow
 from odop_sync.metrics import BATCH_ROWS
-from odop_sync.models import Batch, BatchRow, BatchStatus, RowStatus, Variant
-from odop_sync.models.base import table_of
+from odop_sync.models import Batch, BatchStatus, RowStatus
 
 PROCESS_JOB = "batches.process"
-APPLIED = (RowStatus.CREATED, RowStatus.UPDATED, RowStatus.UNCHANGED)
-
-
-class _GcPause:
-    """Hold the cyclic garbage collector off while chunks are worked on.
-
-    A chunk allocates hundreds of thousands of short-lived, acyclic containers (row dicts,
-    statement parameters), which reference counting frees; but the allocations alone trigger
-    collections, and full ones traverse the whole heap of the server: a sizeable share of a
-    chunk's CPU time, for nothing. The collector is switched back on (if it was on) when the last
-    overlapping chunk is done, and runs then as allocation next demands.
-    """
-
-    def __init__(self) -> None:
-        self.depth = 0
-        self.switched_off = False
-
-    def __enter__(self) -> None:
-        if self.depth == 0 and gc.isenabled():
-            gc.disable()
-            self.switched_off = True
-        self.depth += 1
-
-    def __exit__(self, *exc: object) -> None:
-        self.depth -= 1
-        if self.depth == 0 and self.switched_off:
-            self.switched_off = False
-            gc.enable()
-
-
-gc_paused = _GcPause()
 
 
 @dataclass
@@ -159,7 +128,7 @@ async def submit(
     """Store the batch, its rows and its job. Returns (batch, replayed): a replay of an earlier
     request with the same Idempotency-Key returns that batch and changes nothing."""
     if idempotency_key:
-        earlier = await _by_idempotency_key(session, agency_id, idempotency_key)
+        earlier = await repository.by_idempotency_key(session, agency_id, idempotency_key)
         if earlier is not None:
             return _check_replay(earlier, intake), True
     batch = Batch(
@@ -174,12 +143,10 @@ async def submit(
         actor=actor,
     )
     try:
-        async with session.begin_nested():
-            session.add(batch)
-            await session.flush()
+        await repository.add_batch(session, batch)
     except IntegrityError:
         # A concurrent request with the same key won the race; answer with its batch.
-        earlier = await _by_idempotency_key(session, agency_id, idempotency_key or "")
+        earlier = await repository.by_idempotency_key(session, agency_id, idempotency_key or "")
         if earlier is None:
             raise
         return _check_replay(earlier, intake), True
@@ -202,7 +169,7 @@ async def submit(
                     "warnings": [w.model_dump() for w in warned] if warned else None,
                 }
             )
-        await insert_many(session, table_of(BatchRow), values)
+        await repository.add_rows(session, values)
     if rejected:
         batch.rejected_count = rejected
         batch.processed_rows = rejected
@@ -222,12 +189,6 @@ def _check_replay(earlier: Batch, intake: Intake) -> Batch:
             "use a new key for a new batch"
         )
     return earlier
-
-
-async def _by_idempotency_key(session: AsyncSession, agency_id: int, key: str) -> Batch | None:
-    return await session.scalar(
-        select(Batch).where(Batch.agency_id == agency_id, Batch.idempotency_key == key)
-    )
 
 
 async def dry_run(
@@ -322,7 +283,7 @@ async def _apply_rows(
 
 async def start(session: AsyncSession, batch_id: int, rules: Rules) -> Batch | None:
     """First step of processing: apply the producers section once, mark the batch processing."""
-    batch = await session.get(Batch, batch_id, with_for_update=True)
+    batch = await repository.get_batch(session, batch_id, for_update=True)
     if batch is None or batch.status in (BatchStatus.COMPLETED, BatchStatus.FAILED):
         return None
     if batch.status is BatchStatus.QUEUED:
@@ -333,46 +294,6 @@ async def start(session: AsyncSession, batch_id: int, rules: Rules) -> Batch | N
         batch.status = BatchStatus.PROCESSING
         batch.started_at = utcnow()
     return batch
-
-
-@dataclass
-class Lookahead:
-    """The rows that come after a chunk, read in that chunk's transaction and validated by a task
-    that runs while the chunk's statements and COMMIT are in the driver's thread (validation
-    needs no database; SQLite works with the GIL released). The next chunk uses them only if
-    they are still exactly the next pending rows; otherwise it reads and validates afresh.
-    A row's data never changes once stored, so a validation done ahead is the one it would do."""
-
-    rows: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)  # id, row_no, data
-    checked: list[ItemIn | list[FieldIssue]] | None = None
-    task: asyncio.Task[None] | None = None
-
-    def start(self, rules: Rules) -> None:
-        self.task = asyncio.create_task(self._validate(rules))
-
-    async def _validate(self, rules: Rules) -> None:
-        checked: list[ItemIn | list[FieldIssue]] = []
-        for n, (_, row_no, data) in enumerate(self.rows, 1):
-            checked.append(validate_item(data, row_no, rules))
-            if n % 50 == 0:
-                await asyncio.sleep(0)  # let the chunk's next statement go to the driver
-        self.checked = checked
-
-    async def take(self) -> tuple[list[tuple[int, int, dict[str, Any]]], list[Any] | None]:
-        """The rows read ahead and their validation (None if it did not finish), then empty."""
-        if self.task is not None:
-            try:
-                await self.task
-            finally:
-                self.task = None
-        rows, checked = self.rows, self.checked
-        self.rows, self.checked = [], None
-        return rows, checked
-
-    def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            self.task = None
 
 
 async def process_chunk(
@@ -392,44 +313,14 @@ async def process_chunk(
     With `ahead` (one chunk at a time only): rows validated ahead are used when they are the
     rows this chunk takes, and the rows after this chunk are read into it for the next one.
     """
-    batch = await session.get(Batch, batch_id)
+    batch = await repository.get_batch(session, batch_id)
     if batch is None or batch.status is not BatchStatus.PROCESSING:
         return False
-    rows_table = table_of(BatchRow)
-    dialect = session.get_bind().dialect
-    pending = (rows_table.c.batch_id == batch_id) & (rows_table.c.status == RowStatus.PENDING)
-    rows: list[tuple[int, int, dict[str, Any]]] | None = None
-    checked: list[ItemIn | list[FieldIssue]] | None = None
-    if ahead is not None:
-        early, early_checked = await ahead.take()
-        if early and early_checked is not None:
-            next_ids = select(rows_table.c.id).where(pending).order_by(rows_table.c.id).limit(size)
-            if dialect.name == "postgresql":
-                next_ids = next_ids.with_for_update(skip_locked=True)
-            taken = list((await session.execute(next_ids)).scalars())
-            if taken == [row_id for row_id, _, _ in early]:
-                rows, checked = early, early_checked
-    if rows is None:
-        # Core columns, not ORM attributes: the same rows without ORM bookkeeping per row.
-        query = (
-            select(rows_table.c.id, rows_table.c.row_no, rows_table.c.data)
-            .where(pending)
-            .order_by(rows_table.c.id)
-            .limit(size)
-        )
-        if dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        rows = [(r.id, r.row_no, r.data) for r in await session.execute(query)]
+    rows, checked = await _take_rows(session, batch_id, size, ahead)
     if not rows:
         return False
     if ahead is not None:
-        after = (
-            select(rows_table.c.id, rows_table.c.row_no, rows_table.c.data)
-            .where(pending, rows_table.c.id > rows[-1][0])
-            .order_by(rows_table.c.id)
-            .limit(size)
-        )
-        ahead.rows = [(r.id, r.row_no, r.data) for r in await session.execute(after)]
+        ahead.rows = await repository.peek_pending_rows(session, batch_id, size, rows[-1][0])
         ahead.start(rules)
     outcomes = await _apply_rows(
         session,
@@ -440,6 +331,27 @@ async def process_chunk(
         f"batch:{batch.id}",
         checked,
     )
+    await _record_outcomes(session, batch_id, rows, outcomes)
+    return True
+
+
+async def _take_rows(
+    session: AsyncSession, batch_id: int, size: int, ahead: Lookahead | None
+) -> tuple[list[PendingRow], list[ItemIn | list[FieldIssue]] | None]:
+    """The chunk's rows, taken, and their validation when `ahead` did it already (else None)."""
+    if ahead is not None:
+        early, early_checked = await ahead.take()
+        if early and early_checked is not None:
+            taken = await repository.next_pending_ids(session, batch_id, size)
+            if taken == [row_id for row_id, _, _ in early]:
+                return early, early_checked
+    return await repository.take_pending_rows(session, batch_id, size), None
+
+
+async def _record_outcomes(
+    session: AsyncSession, batch_id: int, rows: Sequence[PendingRow], outcomes: Sequence[Outcome]
+) -> None:
+    """Store each row's outcome and add them to the batch's counters and the metrics."""
     # Applied rows are marked with one statement per outcome; only rejected rows carry their
     # own errors. (The variant of an applied row is found by SKU when results are read.)
     applied: dict[RowStatus, list[int]] = {}
@@ -455,39 +367,18 @@ async def process_chunk(
         if count:
             BATCH_ROWS.labels(status.value).inc(count)
     for status, ids in applied.items():
-        await session.execute(
-            rows_table.update()
-            .where(matches_any(rows_table.c.id, ids, dialect))
-            .values(status=status)
-        )
+        await repository.mark_rows(session, status, ids)
     if rejected:
-        await session.execute(
-            rows_table.update()
-            .where(rows_table.c.id == bindparam("_id"))
-            .values(status=RowStatus.REJECTED, errors=bindparam("errors")),
-            rejected,
-        )
-    await session.execute(
-        update(Batch)
-        .where(Batch.id == batch_id)
-        .values(
-            processed_rows=Batch.processed_rows + len(rows),
-            created_count=Batch.created_count + tally[RowStatus.CREATED],
-            updated_count=Batch.updated_count + tally[RowStatus.UPDATED],
-            unchanged_count=Batch.unchanged_count + tally[RowStatus.UNCHANGED],
-            rejected_count=Batch.rejected_count + tally[RowStatus.REJECTED],
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return True
+        await repository.mark_rejected(session, rejected)
+    await repository.add_to_counts(session, batch_id, len(rows), tally)
 
 
 async def finish_if_done(session: AsyncSession, batch_id: int) -> bool:
     """Complete the batch when no row is pending; True when there is nothing left to do."""
-    batch = await session.get(Batch, batch_id, with_for_update=True)
+    batch = await repository.get_batch(session, batch_id, for_update=True)
     if batch is None or batch.status is not BatchStatus.PROCESSING:
         return True
-    if await pending_count(session, batch_id):
+    if await repository.pending_count(session, batch_id):
         return False
     batch.status = BatchStatus.COMPLETED
     batch.finished_at = utcnow()
@@ -495,7 +386,7 @@ async def finish_if_done(session: AsyncSession, batch_id: int) -> bool:
 
 
 async def get_batch(session: AsyncSession, batch_id: int, agency_scope: int | None) -> Batch:
-    batch = await session.get(Batch, batch_id)
+    batch = await repository.get_batch(session, batch_id)
     if batch is None or (agency_scope is not None and batch.agency_id != agency_scope):
         raise NotFound(f"no batch {batch_id}")
     return batch
@@ -513,28 +404,10 @@ async def read_batch(
     results: list[RowResult] | None = None
     next_cursor: int | None = None
     if rows:
-        query = (
-            select(
-                BatchRow.row_no,
-                BatchRow.sku,
-                BatchRow.status,
-                BatchRow.errors,
-                BatchRow.warnings,
-                Variant.id,
-            )
-            .outerjoin(
-                Variant,
-                (Variant.agency_id == batch.agency_id)
-                & (Variant.sku == BatchRow.sku)
-                & BatchRow.status.in_(APPLIED),
-            )
-            .where(BatchRow.batch_id == batch.id, BatchRow.row_no > after)
-            .order_by(BatchRow.row_no)
-            .limit(limit + 1)
+        only = None if rows == "all" else RowStatus(rows)
+        found = await repository.row_results(
+            session, batch, status=only, after=after, limit=limit + 1
         )
-        if rows != "all":
-            query = query.where(BatchRow.status == RowStatus(rows))
-        found = (await session.execute(query)).all()
         if len(found) > limit:
             found = found[:limit]
             next_cursor = found[-1].row_no
@@ -549,6 +422,10 @@ async def read_batch(
             )
             for row_no, sku, status, errors, warnings, variant_id in found
         ]
+    return _batch_read(batch, results, next_cursor)
+
+
+def _batch_read(batch: Batch, rows: list[RowResult] | None, next_cursor: int | None) -> BatchRead:
     return BatchRead(
         id=batch.id,
         agency_id=batch.agency_id,
@@ -569,26 +446,6 @@ async def read_batch(
         created_at=batch.created_at,
         started_at=batch.started_at,
         finished_at=batch.finished_at,
-        rows=results,
+        rows=rows,
         rows_next_cursor=next_cursor,
-    )
-
-
-async def list_batches(
-    session: AsyncSession, agency_scope: int | None, limit: int = 50
-) -> list[Batch]:
-    query = select(Batch).order_by(Batch.id.desc()).limit(limit)
-    if agency_scope is not None:
-        query = query.where(Batch.agency_id == agency_scope)
-    return list(await session.scalars(query))
-
-
-async def pending_count(session: AsyncSession, batch_id: int) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(BatchRow)
-            .where(BatchRow.batch_id == batch_id, BatchRow.status == RowStatus.PENDING)
-        )
-        or 0
     )

@@ -6,12 +6,12 @@ import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from odop_sync.batches import service
-from odop_sync.batches.validation import Rules
+from odop_sync.batches import repository, service
+from odop_sync.batches.chunking import Lookahead, gc_paused
+from odop_sync.catalog.rules import Rules
 from odop_sync.config import Settings
 from odop_sync.db import transaction
 from odop_sync.jobs.runner import JobContext
-from odop_sync.models import Batch
 
 
 async def process_batch(ctx: JobContext) -> None:
@@ -34,7 +34,7 @@ async def process_batch(ctx: JobContext) -> None:
         )
         async with transaction(ctx.sessionmaker) as session:
             done = await service.finish_if_done(session, batch_id)
-            batch = await session.get(Batch, batch_id) if done else None
+            batch = await repository.get_batch(session, batch_id) if done else None
             agency_id = batch.agency_id if batch is not None else None
         if agency_id is not None:
             events = ctx.services.get("events")
@@ -59,11 +59,11 @@ async def drain(
     after them. Transactions stay strictly one after the other: the next chunk begins only once
     this one has committed.
     """
-    ahead = service.Lookahead() if look_ahead else None
+    ahead = Lookahead() if look_ahead else None
     more = True
     try:
         while more:
-            with service.gc_paused:
+            with gc_paused:
                 async with transaction(sessionmaker) as session:
                     more = await service.process_chunk(session, batch_id, rules, size, ahead=ahead)
     finally:

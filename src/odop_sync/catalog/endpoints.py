@@ -4,12 +4,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, status
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from odop_sync.batches.validation import Rules, validate_item, validate_producer
-from odop_sync.catalog import repository
+from odop_sync.catalog import repository, service
 from odop_sync.catalog.districts import district_name
+from odop_sync.catalog.rules import Rules, validate_item, validate_producer
 from odop_sync.catalog.schemas import (
     AgencyCreate,
     AgencyRead,
@@ -20,17 +18,15 @@ from odop_sync.catalog.schemas import (
     VariantRead,
     VariantUpdate,
 )
-from odop_sync.catalog.service import apply_items, upsert_producers
 from odop_sync.deps import PrincipalDep, SessionDep, SettingsDep, acting_agency_id
 from odop_sync.kit.money import paise_to_rupees
 from odop_sync.kit.problems import (
     BODY_RESPONSES,
     PROBLEM_RESPONSES,
-    Conflict,
     NotFound,
     ValidationProblem,
 )
-from odop_sync.models import Agency, Producer, Product, Role, RowStatus, StockReason, Variant
+from odop_sync.models import Product, Role, RowStatus, StockReason, Variant
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 
@@ -105,24 +101,20 @@ async def create_agency(
     body: AgencyCreate, session: SessionDep, principal: PrincipalDep
 ) -> AgencyRead:
     principal.require_admin()
-    agency = Agency(slug=body.slug, name=body.name, state=body.state)
-    session.add(agency)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise Conflict(f"an agency with slug {body.slug!r} exists") from None
+    agency = await service.create_agency(session, slug=body.slug, name=body.name, state=body.state)
     await session.commit()
     return AgencyRead.model_validate(agency)
 
 
 @router.get("/agencies", tags=["agencies"])
 async def list_agencies(session: SessionDep, principal: PrincipalDep) -> list[AgencyRead]:
-    query = select(Agency).order_by(Agency.id)
+    only: list[int] | None = None
     if principal.role is Role.AGENCY:
-        query = query.where(Agency.id == principal.agency_id)
+        only = [principal.agency_id] if principal.agency_id is not None else []
     elif principal.role is Role.PARTNER:
-        query = query.where(Agency.id.in_(principal.granted_agency_ids))
-    return [AgencyRead.model_validate(a) for a in await session.scalars(query)]
+        only = list(principal.granted_agency_ids)
+    agencies = await repository.list_agencies(session, only)
+    return [AgencyRead.model_validate(a) for a in agencies]
 
 
 @router.post(
@@ -147,13 +139,7 @@ async def create_producer(
         raise ValidationProblem(
             f"{len(result)} field(s) of the producer are invalid", errors=result
         )
-    exists = await session.scalar(
-        select(Producer.id).where(Producer.agency_id == agency_id, Producer.ref == result.ref)
-    )
-    if exists is not None:
-        raise Conflict(f"producer {result.ref!r} exists (id {exists})")
-    ids = await upsert_producers(session, agency_id, [result], principal.actor)
-    producer = await session.get(Producer, ids[result.ref])
+    producer = await service.create_producer(session, agency_id, result, principal.actor)
     await session.commit()
     return ProducerRead.model_validate(producer)
 
@@ -177,9 +163,8 @@ async def get_producer(
     producer_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> ProducerRead:
     principal.require_catalog_reader()
-    producer = await session.get(Producer, producer_id)
-    scope = principal.agency_scope()
-    if producer is None or (scope is not None and producer.agency_id != scope):
+    producer = await repository.get_producer(session, producer_id, principal.agency_scope())
+    if producer is None:
         raise NotFound(f"no producer {producer_id}")
     return ProducerRead.model_validate(producer)
 
@@ -280,7 +265,7 @@ async def patch_variant(
         for issue in result:
             issue.row = None
         raise ValidationProblem(f"{len(result)} field(s) are invalid", errors=result)
-    (outcome,) = await apply_items(
+    (outcome,) = await service.apply_items(
         session,
         agency_id,
         [result],
@@ -291,11 +276,11 @@ async def patch_variant(
     if outcome.status is RowStatus.REJECTED:
         raise ValidationProblem("the change was rejected", errors=list(outcome.errors))
     await session.commit()
-    fresh = await session.get(Variant, variant.id, populate_existing=True)
+    fresh = await repository.reload_variant(session, variant.id)
     if fresh is None:  # deleted between commit and read
         raise NotFound(f"no variant with SKU {sku!r}")
     # Product-level fields (title, description, craft, …) are shared by the product's other
     # variants: their listings change too, so they are woken with it, not at the next sweep.
-    family = await session.scalars(select(Variant.id).where(Variant.product_id == fresh.product_id))
-    request.app.state.events.catalog_changed(agency_id, list(family))
+    family = await repository.variant_ids_of_product(session, fresh.product_id)
+    request.app.state.events.catalog_changed(agency_id, family)
     return variant_read(fresh)

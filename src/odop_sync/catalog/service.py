@@ -1,37 +1,35 @@
 """Applying validated rows to the catalog: products, variants, the stock ledger and the audit log.
 
 Callers own the transaction. Everything here works on sets of rows with a fixed number of queries
-per call (one per table), so a 500-row chunk costs the same round trips as a 5-row one.
+per call (one per table), so a 500-row chunk costs the same round trips as a 5-row one. The
+queries themselves are in `odop_sync.catalog.repository`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from odop_sync.batches.validation import ItemIn, ProducerIn
-from odop_sync.db import insert_many, matches_any
-from odop_sync.kit.problems import FieldIssue
+from odop_sync.catalog import repository
+from odop_sync.catalog.items import ItemIn, ProducerIn
+from odop_sync.kit.problems import Conflict, FieldIssue
 from odop_sync.kit.time import utcnow
 from odop_sync.models import (
+    Agency,
     AuditRecord,
     Producer,
     Product,
     RowStatus,
-    StockMovement,
     StockReason,
     Variant,
 )
-from odop_sync.models.base import table_of
-
-PRODUCTS = table_of(Product)
-VARIANTS = table_of(Variant)
 
 PRODUCT_FIELDS = (
     "title_en",
@@ -108,17 +106,32 @@ def _variant_values(item: ItemIn) -> dict[str, Any]:
     return values
 
 
+async def create_agency(session: AsyncSession, *, slug: str, name: str, state: str) -> Agency:
+    try:
+        return await repository.add_agency(session, slug=slug, name=name, state=state)
+    except IntegrityError:
+        raise Conflict(f"an agency with slug {slug!r} exists") from None
+
+
+async def create_producer(
+    session: AsyncSession, agency_id: int, producer: ProducerIn, actor: str
+) -> Producer:
+    """One new producer (audited); Conflict when the agency has one with its ref."""
+    exists = await repository.producer_id_by_ref(session, agency_id, producer.ref)
+    if exists is not None:
+        raise Conflict(f"producer {producer.ref!r} exists (id {exists})")
+    ids = await upsert_producers(session, agency_id, [producer], actor)
+    created = await repository.get_producer(session, ids[producer.ref])
+    if created is None:
+        raise AssertionError("a producer just created is not there")
+    return created
+
+
 async def upsert_producers(
     session: AsyncSession, agency_id: int, producers: Sequence[ProducerIn], actor: str
 ) -> dict[str, int]:
     """Create or update producers by ref; returns ref → id."""
-    refs = [p.ref for p in producers]
-    existing = {
-        p.ref: p
-        for p in await session.scalars(
-            select(Producer).where(Producer.agency_id == agency_id, Producer.ref.in_(refs))
-        )
-    }
+    existing = await repository.producers_by_ref(session, agency_id, [p.ref for p in producers])
     audits: list[AuditRecord] = []
 
     def audit(row: Producer, action: str, before: Any, after: Any) -> None:
@@ -157,6 +170,66 @@ async def upsert_producers(
     return {ref: row.id for ref, row in existing.items()}
 
 
+@dataclass
+class _Writes:
+    """What one `apply_items` call records besides the rows: audit records and stock movements,
+    all stamped with the same actor, time and source."""
+
+    agency_id: int
+    actor: str
+    source_ref: str
+    stock_reason: StockReason
+    now: datetime
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    movements: list[dict[str, Any]] = field(default_factory=list)
+
+    def audit(self, entity: str, entity_id: int, action: str, before: Any, after: Any) -> None:
+        self.audits.append(
+            {
+                "at": self.now,
+                "actor": self.actor,
+                "agency_id": self.agency_id,
+                "entity": entity,
+                "entity_id": entity_id,
+                "action": action,
+                "before": before,
+                "after": after,
+            }
+        )
+
+    def movement(self, variant_id: int, item: ItemIn, delta: int) -> None:
+        """A ledger entry bringing the variant's stock to the row's."""
+        self.movements.append(
+            {
+                "variant_id": variant_id,
+                "delta": delta,
+                "balance_after": item.stock,
+                "reason": self.stock_reason,
+                "source_ref": f"{self.source_ref}#row:{item.row}",
+                "actor": self.actor,
+                "created_at": self.now,
+            }
+        )
+
+
+@dataclass
+class _ProductPlan:
+    """The products a call creates (by ref, the latest row's values) and changes."""
+
+    new: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)  # refs of changed products
+
+    def update(self, w: _Writes, ref: str, current: dict[str, Any], wanted: dict[str, Any]) -> None:
+        """Change the stored product `current` to `wanted` (audited), if they differ."""
+        before, after = _diff_row(current, wanted)
+        if after:
+            current.update(wanted)
+            self.changed[ref] = current
+            self.touched.add(ref)
+            w.audit("product", current["id"], "update", before, after)
+
+
 async def apply_items(
     session: AsyncSession,
     agency_id: int,
@@ -174,14 +247,34 @@ async def apply_items(
     (the ORM unit of work issued one INSERT per object, a thread hop each on aiosqlite).
     """
     outcomes: list[Outcome | None] = [None] * len(items)
-    dialect = session.get_bind().dialect
-    found = await session.execute(
-        select(Producer.ref, Producer.id).where(
-            Producer.agency_id == agency_id,
-            matches_any(table_of(Producer).c.ref, {i.producer_ref for i in items}, dialect),
-        )
+    producer_ids = await repository.producer_ids_by_ref(
+        session, agency_id, {i.producer_ref for i in items}
     )
-    producer_ids: dict[str, int] = dict(found.all())
+    live = _with_known_producer(items, producer_ids, outcomes)
+    if not live:
+        return _filled(outcomes)
+    w = _Writes(agency_id, actor, source_ref, stock_reason, utcnow())
+    products = await repository.rows_by(
+        session, Product, "ref", agency_id, {i.product_ref for _, i in live}
+    )
+    variants = await repository.rows_by(
+        session, Variant, "sku", agency_id, {i.sku for _, i in live}
+    )
+    touched = await _write_products(session, w, live, producer_ids, products)
+    await _write_variants(session, w, live, products, variants, touched, outcomes)
+    await repository.add_movements(session, w.movements)
+    await repository.add_audits(session, w.audits)
+    return _filled(outcomes)
+
+
+def _filled(outcomes: list[Outcome | None]) -> list[Outcome]:
+    return [o or Outcome(RowStatus.REJECTED) for o in outcomes]
+
+
+def _with_known_producer(
+    items: Sequence[ItemIn], producer_ids: dict[str, int], outcomes: list[Outcome | None]
+) -> list[tuple[int, ItemIn]]:
+    """The items (with their positions) whose producer exists; the others are rejected."""
     live: list[tuple[int, ItemIn]] = []
     for n, item in enumerate(items):
         if item.producer_ref in producer_ids:
@@ -198,104 +291,101 @@ async def apply_items(
                 ),
             ),
         )
-    if not live:
-        return [o or Outcome(RowStatus.REJECTED) for o in outcomes]
+    return live
 
-    now = utcnow()
-    products = await _rows_by(session, Product, "ref", agency_id, {i.product_ref for _, i in live})
-    variants = await _rows_by(session, Variant, "sku", agency_id, {i.sku for _, i in live})
-    audits: list[dict[str, Any]] = []
 
-    def audit(entity: str, entity_id: int, action: str, before: Any, after: Any) -> None:
-        audits.append(
-            {
-                "at": now,
-                "actor": actor,
-                "agency_id": agency_id,
-                "entity": entity,
-                "entity_id": entity_id,
-                "action": action,
-                "before": before,
-                "after": after,
-            }
-        )
-
-    # Products: create the new ones, update the changed ones (the latest row of a product wins).
-    new_products: dict[str, dict[str, Any]] = {}
-    changed_products: dict[str, dict[str, Any]] = {}
-    touched: set[str] = set()
-    for _, item in live:
-        wanted = {**_product_values(item), "producer_id": producer_ids[item.producer_ref]}
-        ref = item.product_ref
-        if ref in new_products:
-            new_products[ref].update(wanted)
-            continue
-        current = products.get(ref)
-        if current is None:
-            new_products[ref] = {
-                "agency_id": agency_id,
-                "ref": ref,
-                "created_at": now,
-                "updated_at": now,
-                **wanted,
-            }
-            continue
-        before, after = _diff_row(current, wanted)
-        if after:
-            current.update(wanted)
-            changed_products[ref] = current
-            touched.add(ref)
-            audit("product", current["id"], "update", before, after)
-    if new_products:
-        # Sorted, and tolerant of a product another chunk of the same batch created meanwhile
-        # (chunks run concurrently on PostgreSQL): one lock order, no unique-key failure.
-        refs = sorted(new_products)
-        created = await insert_many(
+async def _write_products(
+    session: AsyncSession,
+    w: _Writes,
+    live: Sequence[tuple[int, ItemIn]],
+    producer_ids: dict[str, int],
+    products: dict[str, dict[str, Any]],
+) -> set[str]:
+    """Create the new products and update the changed ones (the latest row of a product wins);
+    `products` gains the created ones. Returns the refs of the products that changed."""
+    plan = _plan_products(w, live, producer_ids, products)
+    if plan.new:
+        await _create_products(session, w, plan, products)
+    if plan.changed:
+        await repository.update_products(
             session,
-            PRODUCTS,
-            [new_products[ref] for ref in refs],
-            returning=("id", "ref"),
-            skip_conflicts_on=("agency_id", "ref"),
-        )
-        created_refs: set[str] = set()
-        for product_id, ref in created:
-            created_refs.add(ref)
-            values = new_products[ref]
-            products[ref] = {**values, "id": product_id}
-            after = {"ref": ref}
-            for k in PRODUCT_FIELDS:
-                after[k] = _jsonable(values[k])
-            audit("product", product_id, "create", None, after)
-        raced = set(refs) - created_refs
-        if raced:
-            found_raced = await _rows_by(session, Product, "ref", agency_id, raced)
-            for ref, current in found_raced.items():
-                wanted = {k: new_products[ref][k] for k in (*PRODUCT_FIELDS, "producer_id")}
-                products[ref] = current
-                before, after = _diff_row(current, wanted)
-                if after:
-                    current.update(wanted)
-                    changed_products[ref] = current
-                    touched.add(ref)
-                    audit("product", current["id"], "update", before, after)
-    if changed_products:
-        await session.execute(
-            _update_by_id(PRODUCTS, ["updated_at", "producer_id", *PRODUCT_FIELDS]),
             [
                 {
                     "_id": r["id"],
-                    "updated_at": now,
+                    "updated_at": w.now,
                     "producer_id": r["producer_id"],
                     **{k: r[k] for k in PRODUCT_FIELDS},
                 }
-                for r in sorted(changed_products.values(), key=lambda r: r["id"])
+                for r in sorted(plan.changed.values(), key=lambda r: r["id"])
             ],
         )
+    return plan.touched
 
-    # Variants.
-    movements: list[dict[str, Any]] = []
-    new_variants: dict[str, tuple[int, ItemIn, dict[str, Any], dict[str, Any]]] = {}
-    variant_updates: list[dict[str, Any]] = []
+
+def _plan_products(
+    w: _Writes,
+    live: Sequence[tuple[int, ItemIn]],
+    producer_ids: dict[str, int],
+    products: dict[str, dict[str, Any]],
+) -> _ProductPlan:
+    plan = _ProductPlan()
+    for _, item in live:
+        wanted = {**_product_values(item), "producer_id": producer_ids[item.producer_ref]}
+        ref = item.product_ref
+        if ref in plan.new:
+            plan.new[ref].update(wanted)
+            continue
+        current = products.get(ref)
+        if current is None:
+            plan.new[ref] = {
+                "agency_id": w.agency_id,
+                "ref": ref,
+                "created_at": w.now,
+                "updated_at": w.now,
+                **wanted,
+            }
+            continue
+        plan.update(w, ref, current, wanted)
+    return plan
+
+
+async def _create_products(
+    session: AsyncSession, w: _Writes, plan: _ProductPlan, products: dict[str, dict[str, Any]]
+) -> None:
+    # Sorted, and tolerant of a product another chunk of the same batch created meanwhile
+    # (chunks run concurrently on PostgreSQL): one lock order, no unique-key failure.
+    refs = sorted(plan.new)
+    created = await repository.insert_products(session, [plan.new[ref] for ref in refs])
+    created_refs: set[str] = set()
+    for product_id, ref in created:
+        created_refs.add(ref)
+        values = plan.new[ref]
+        products[ref] = {**values, "id": product_id}
+        after = {"ref": ref}
+        for k in PRODUCT_FIELDS:
+            after[k] = _jsonable(values[k])
+        w.audit("product", product_id, "create", None, after)
+    raced = set(refs) - created_refs
+    if raced:
+        found_raced = await repository.rows_by(session, Product, "ref", w.agency_id, raced)
+        for ref, current in found_raced.items():
+            wanted = {k: plan.new[ref][k] for k in (*PRODUCT_FIELDS, "producer_id")}
+            products[ref] = current
+            plan.update(w, ref, current, wanted)
+
+
+async def _write_variants(
+    session: AsyncSession,
+    w: _Writes,
+    live: Sequence[tuple[int, ItemIn]],
+    products: dict[str, dict[str, Any]],
+    variants: dict[str, dict[str, Any]],
+    touched: set[str],
+    outcomes: list[Outcome | None],
+) -> None:
+    """Create, update or leave each live item's variant; its Outcome goes to `outcomes`."""
+    new: dict[str, tuple[int, ItemIn, dict[str, Any], dict[str, Any]]] = {}
+    updates: list[dict[str, Any]] = []
     for n, item in live:
         product_id = products[item.product_ref]["id"]
         wanted = {**_variant_values(item), "product_id": product_id}
@@ -303,114 +393,70 @@ async def apply_items(
         digest = item.content_hash(canonical)
         current = variants.get(item.sku)
         if current is None:
-            new_variants[item.sku] = (
-                n,
-                item,
-                canonical,
-                {
-                    "agency_id": agency_id,
-                    "sku": item.sku,
-                    "stock_on_hand": item.stock,
-                    "content_hash": digest,
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                    **wanted,
-                },
-            )
-            continue
-        if (
+            new[item.sku] = (n, item, canonical, _new_variant(w, item, digest, wanted))
+        elif (
             current["content_hash"] == digest
             and current["stock_on_hand"] == item.stock
             and current["product_id"] == product_id
             and item.product_ref not in touched
         ):
             outcomes[n] = Outcome(RowStatus.UNCHANGED, current["id"])
-            continue
-        before, after = _diff_row(current, wanted)
-        if current["stock_on_hand"] != item.stock:
-            before["stock_on_hand"], after["stock_on_hand"] = current["stock_on_hand"], item.stock
-            movements.append(
-                {
-                    "variant_id": current["id"],
-                    "delta": item.stock - current["stock_on_hand"],
-                    "balance_after": item.stock,
-                    "reason": stock_reason,
-                    "source_ref": f"{source_ref}#row:{item.row}",
-                    "actor": actor,
-                    "created_at": now,
-                }
-            )
-        variant_updates.append(
-            {
-                "_id": current["id"],
-                **wanted,
-                "stock_on_hand": item.stock,
-                "content_hash": digest,
-                "version": current["version"] + 1,
-                "updated_at": now,
-            }
-        )
-        if after:
-            audit("variant", current["id"], "update", before, after)
-        outcomes[n] = Outcome(RowStatus.UPDATED, current["id"])
-    if new_variants:
-        created = await insert_many(
-            session,
-            VARIANTS,
-            [values for _, _, _, values in new_variants.values()],
-            returning=("id", "sku"),
-        )
-        for variant_id, sku in created:
-            n, item, canonical, _ = new_variants[sku]
-            outcomes[n] = Outcome(RowStatus.CREATED, variant_id)
-            if item.stock:
-                movements.append(
-                    {
-                        "variant_id": variant_id,
-                        "delta": item.stock,
-                        "balance_after": item.stock,
-                        "reason": stock_reason,
-                        "source_ref": f"{source_ref}#row:{item.row}",
-                        "actor": actor,
-                        "created_at": now,
-                    }
-                )
-            audit("variant", variant_id, "create", None, canonical)
-    if variant_updates:
-        variant_updates.sort(key=lambda u: u["_id"])  # one lock order across concurrent chunks
-        await session.execute(
-            _update_by_id(VARIANTS, [k for k in variant_updates[0] if k != "_id"]), variant_updates
-        )
-    await insert_many(session, table_of(StockMovement), movements)
-    await insert_many(session, table_of(AuditRecord), audits)
-    return [o or Outcome(RowStatus.REJECTED) for o in outcomes]
+        else:
+            updates.append(_variant_update(w, item, current, wanted, digest))
+            outcomes[n] = Outcome(RowStatus.UPDATED, current["id"])
+    if new:
+        await _create_variants(session, w, new, outcomes)
+    if updates:
+        updates.sort(key=lambda u: u["_id"])  # one lock order across concurrent chunks
+        await repository.update_variants(session, updates)
 
 
-def _update_by_id(table: Table, columns: list[str]) -> Update:
-    """UPDATE … WHERE id = :_id, run as executemany (Core: no ORM bookkeeping per row)."""
-    return (
-        table.update()
-        .where(table.c.id == bindparam("_id"))
-        .values({name: bindparam(name) for name in columns})
-    )
+def _new_variant(w: _Writes, item: ItemIn, digest: str, wanted: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "agency_id": w.agency_id,
+        "sku": item.sku,
+        "stock_on_hand": item.stock,
+        "content_hash": digest,
+        "version": 1,
+        "created_at": w.now,
+        "updated_at": w.now,
+        **wanted,
+    }
 
 
-async def _rows_by(
+def _variant_update(
+    w: _Writes, item: ItemIn, current: dict[str, Any], wanted: dict[str, Any], digest: str
+) -> dict[str, Any]:
+    """The UPDATE parameters of a changed variant; its audit and stock movement recorded."""
+    before, after = _diff_row(current, wanted)
+    if current["stock_on_hand"] != item.stock:
+        before["stock_on_hand"], after["stock_on_hand"] = current["stock_on_hand"], item.stock
+        w.movement(current["id"], item, item.stock - current["stock_on_hand"])
+    if after:
+        w.audit("variant", current["id"], "update", before, after)
+    return {
+        "_id": current["id"],
+        **wanted,
+        "stock_on_hand": item.stock,
+        "content_hash": digest,
+        "version": current["version"] + 1,
+        "updated_at": w.now,
+    }
+
+
+async def _create_variants(
     session: AsyncSession,
-    model: type[Product] | type[Variant],
-    key: str,
-    agency_id: int,
-    values: set[str],
-) -> dict[str, dict[str, Any]]:
-    table = model.__table__
-    result = await session.execute(
-        select(table).where(
-            table.c.agency_id == agency_id,
-            matches_any(table.c[key], values, session.get_bind().dialect),
-        )
-    )
-    return {row[key]: dict(row) for row in result.mappings()}
+    w: _Writes,
+    new: dict[str, tuple[int, ItemIn, dict[str, Any], dict[str, Any]]],
+    outcomes: list[Outcome | None],
+) -> None:
+    created = await repository.insert_variants(session, [values for *_, values in new.values()])
+    for variant_id, sku in created:
+        n, item, canonical, _ = new[sku]
+        outcomes[n] = Outcome(RowStatus.CREATED, variant_id)
+        if item.stock:
+            w.movement(variant_id, item, item.stock)
+        w.audit("variant", variant_id, "create", None, canonical)
 
 
 def _diff_row(
