@@ -6,14 +6,24 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from odop_sync.auth.service import Principal, principal_for_key
+from odop_sync.auth.service import Principal, acting_agency_id, principal_for_key
 from odop_sync.config import Settings
 from odop_sync.jobs.runner import JobRunner
-from odop_sync.kit.problems import NotFound, Unauthorized, ValidationProblem
-from odop_sync.models import Agency, Role
+from odop_sync.kit.problems import Unauthorized
+
+__all__ = [
+    "PrincipalDep",
+    "RunnerDep",
+    "SessionDep",
+    "SettingsDep",
+    "acting_agency_id",
+    "get_principal",
+    "get_runner",
+    "get_session",
+    "get_settings_dep",
+]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -59,25 +69,3 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-
-
-async def acting_agency_id(session: AsyncSession, principal: Principal, agency: str | None) -> int:
-    """The agency a write acts for: an agency key's own; an admin names one with ?agency=SLUG."""
-    if principal.role is Role.AGENCY:
-        if principal.agency_id is None:  # an agency key always names its agency
-            raise Unauthorized("this agency key has no agency")
-        if agency is not None:
-            own = await session.scalar(select(Agency.slug).where(Agency.id == principal.agency_id))
-            if agency != own:
-                raise NotFound(f"no agency {agency!r}")
-        return principal.agency_id
-    principal.require_write()
-    if not agency:
-        raise ValidationProblem(
-            "an admin key must name the agency with ?agency=SLUG",
-            errors=None,
-        )
-    agency_id = await session.scalar(select(Agency.id).where(Agency.slug == agency))
-    if agency_id is None:
-        raise NotFound(f"no agency {agency!r}")
-    return agency_id

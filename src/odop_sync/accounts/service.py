@@ -8,11 +8,10 @@ from typing import Any
 import httpx
 import orjson
 from pydantic import BaseModel, SecretStr
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.accounts import problems
+from odop_sync.accounts import repository as repo
 from odop_sync.accounts.crypto import CredentialCipher
 from odop_sync.accounts.schemas import (
     AccountCreate,
@@ -106,12 +105,8 @@ async def create_account(
         stock_buffer=body.stock_buffer,
         enabled=body.enabled,
     )
-    try:
-        async with session.begin_nested():
-            session.add(account)
-            await session.flush()
-    except IntegrityError:
-        raise Conflict(f"this agency already has an account named {body.name!r}") from None
+    if not await repo.add_account(session, account):
+        raise Conflict(f"this agency already has an account named {body.name!r}")
     return account
 
 
@@ -158,11 +153,8 @@ async def update_account(
         account.projected_at = None  # the next pass re-projects every variant
     for name, value in {**changes, **problems.CLEARED}.items():
         setattr(account, name, value)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        raise Conflict(f"this agency already has an account named {body.name!r}") from None
+    if not await repo.save_changes(session):
+        raise Conflict(f"this agency already has an account named {body.name!r}")
     return account
 
 
@@ -214,7 +206,7 @@ def account_read(
 async def get_account(
     session: AsyncSession, account_id: int, agency_scope: int | None
 ) -> MarketplaceAccount:
-    account = await session.get(MarketplaceAccount, account_id)
+    account = await repo.account_by_id(session, account_id)
     if account is None or (agency_scope is not None and account.agency_id != agency_scope):
         raise NotFound(f"no account {account_id}")
     return account
@@ -223,10 +215,7 @@ async def get_account(
 async def list_accounts(
     session: AsyncSession, agency_scope: int | None
 ) -> list[MarketplaceAccount]:
-    query = select(MarketplaceAccount).order_by(MarketplaceAccount.id)
-    if agency_scope is not None:
-        query = query.where(MarketplaceAccount.agency_id == agency_scope)
-    return list(await session.scalars(query))
+    return await repo.accounts_of(session, agency_scope)
 
 
 async def check_account(

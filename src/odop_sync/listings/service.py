@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from odop_sync.catalog.schemas import Page
 from odop_sync.kit.money import paise_to_rupees
+from odop_sync.kit.problems import NotFound
+from odop_sync.listings import repository as repo
 from odop_sync.listings.projection import PricingRule, available_to_sell, project_price
+from odop_sync.listings.repository import ListingRow
 from odop_sync.listings.schemas import (
     IssueRead,
     ListingDetail,
@@ -29,100 +31,6 @@ from odop_sync.models import (
 
 # No orders are ingested yet, so nothing is reserved; the orders domain will supply this.
 RESERVED_BY_OPEN_ORDERS = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ListingRow:
-    listing: Listing
-    account_name: str
-    adapter: str
-
-
-def is_dirty() -> ColumnElement[bool]:
-    """Desired ≠ confirmed, for content or offer (NULL-safe, as the engine selects them)."""
-    return or_(
-        Listing.desired_content_hash.is_distinct_from(Listing.confirmed_content_hash),
-        Listing.desired_offer_hash.is_distinct_from(Listing.confirmed_offer_hash),
-    )
-
-
-async def list_listings(
-    session: AsyncSession,
-    *,
-    agency_scope: int | None,
-    after: int,
-    limit: int,
-    account_id: int | None = None,
-    status: ListingStatus | None = None,
-    sku: str | None = None,
-    dirty: bool | None = None,
-) -> list[ListingRow]:
-    query = (
-        select(Listing, MarketplaceAccount.name, MarketplaceAccount.adapter)
-        .join(MarketplaceAccount, MarketplaceAccount.id == Listing.account_id)
-        .where(Listing.id > after)
-        .order_by(Listing.id)
-        .limit(limit)
-    )
-    if agency_scope is not None:
-        query = query.where(MarketplaceAccount.agency_id == agency_scope)
-    if account_id is not None:
-        query = query.where(Listing.account_id == account_id)
-    if status is not None:
-        query = query.where(Listing.status == status)
-    if sku is not None:
-        query = query.where(Listing.sku == sku)
-    if dirty is not None:
-        query = query.where(is_dirty() if dirty else ~is_dirty())
-    rows = await session.execute(query)
-    return [ListingRow(listing, name, adapter) for listing, name, adapter in rows]
-
-
-async def get_listing(
-    session: AsyncSession, listing_id: int, agency_scope: int | None
-) -> tuple[Listing, MarketplaceAccount, Variant] | None:
-    query = (
-        select(Listing, MarketplaceAccount, Variant)
-        .join(MarketplaceAccount, MarketplaceAccount.id == Listing.account_id)
-        .join(Variant, Variant.id == Listing.variant_id)
-        .where(Listing.id == listing_id)
-    )
-    if agency_scope is not None:
-        query = query.where(MarketplaceAccount.agency_id == agency_scope)
-    row = (await session.execute(query)).first()
-    return None if row is None else (row[0], row[1], row[2])
-
-
-async def latest_issues(session: AsyncSession, listing_ids: list[int]) -> dict[int, ListingIssue]:
-    """The newest issue of each listing, in the timeline's order (by time, then by id)."""
-    if not listing_ids:
-        return {}
-    ranked = (
-        select(
-            ListingIssue.id,
-            func.row_number()
-            .over(
-                partition_by=ListingIssue.listing_id,
-                order_by=(ListingIssue.at.desc(), ListingIssue.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(ListingIssue.listing_id.in_(listing_ids))
-        .subquery()
-    )
-    issues = await session.scalars(
-        select(ListingIssue).join(ranked, ListingIssue.id == ranked.c.id).where(ranked.c.rank == 1)
-    )
-    return {issue.listing_id: issue for issue in issues}
-
-
-async def issue_timeline(session: AsyncSession, listing_id: int) -> list[ListingIssue]:
-    query = (
-        select(ListingIssue)
-        .where(ListingIssue.listing_id == listing_id)
-        .order_by(ListingIssue.at.desc(), ListingIssue.id.desc())
-    )
-    return list(await session.scalars(query))
 
 
 def _rupees(paise: int) -> str:
@@ -204,7 +112,7 @@ def stock_derivation(variant: Variant, account: MarketplaceAccount) -> StockDeri
 async def listing_detail(
     session: AsyncSession, listing: Listing, account: MarketplaceAccount, variant: Variant
 ) -> ListingDetail:
-    issues = await issue_timeline(session, listing.id)
+    issues = await repo.issue_timeline(session, listing.id)
     summary = listing_read(
         ListingRow(listing, account.name, account.adapter), issues[0] if issues else None
     )
@@ -214,3 +122,42 @@ async def listing_detail(
         stock=stock_derivation(variant, account),
         price=price_derivation(variant, account),
     )
+
+
+async def listings_page(
+    session: AsyncSession,
+    *,
+    agency_scope: int | None,
+    after: int,
+    limit: int,
+    account_id: int | None = None,
+    status: ListingStatus | None = None,
+    sku: str | None = None,
+    dirty: bool | None = None,
+) -> Page[ListingRead]:
+    """One page of listings, oldest first, each with its newest issue."""
+    rows = await repo.list_listings(
+        session,
+        agency_scope=agency_scope,
+        after=after,
+        limit=limit,
+        account_id=account_id,
+        status=status,
+        sku=sku,
+        dirty=dirty,
+    )
+    latest = await repo.latest_issues(session, [row.listing.id for row in rows])
+    return Page[ListingRead](
+        items=[listing_read(row, latest.get(row.listing.id)) for row in rows],
+        next_cursor=rows[-1].listing.id if len(rows) == limit else None,
+    )
+
+
+async def get_listing_detail(
+    session: AsyncSession, listing_id: int, agency_scope: int | None
+) -> ListingDetail:
+    found = await repo.get_listing(session, listing_id, agency_scope)
+    if found is None:
+        raise NotFound(f"no listing {listing_id}")
+    listing, account, variant = found
+    return await listing_detail(session, listing, account, variant)

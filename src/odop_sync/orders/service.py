@@ -246,24 +246,59 @@ async def ingest(
     if not incoming:
         return []
     stored = await repo.orders_by_remote_id(session, account.id, incoming)
+    new_orders = await _insert_fresh(session, account, incoming, stored, now)
+    stored_lines = await _lines_by_order(session, stored)
+    variants = await _variants_touched(session, account, incoming, stored_lines)
+    batch = _Batch(account, variants, now, inr_rates or {})
+    for remote_id, remote in incoming.items():
+        is_new = remote_id in new_orders
+        order = new_orders[remote_id] if is_new else stored[remote_id]
+        batch.add_order(remote_id, remote, order, is_new, stored_lines.get(order["id"], {}))
+    return await batch.write(session)
+
+
+async def _insert_fresh(
+    session: AsyncSession,
+    account: MarketplaceAccount,
+    incoming: Mapping[str, RemoteOrder],
+    stored: dict[str, dict[str, Any]],
+    now: datetime,
+) -> dict[str, dict[str, Any]]:
+    """Insert the orders not stored yet; returns the rows this transaction inserted, by remote
+    id. Orders another transaction stored first are read into `stored`."""
     fresh = [o for remote_id, o in incoming.items() if remote_id not in stored]
-    if fresh:
-        rows = {o.order_id: _order_row(account, o, now) for o in fresh}
-        inserted = await repo.insert_orders(session, list(rows.values()))
-        if len(inserted) < len(fresh):
-            # Another transaction stored some first; the unique key won, read theirs.
-            stored.update(
-                await repo.orders_by_remote_id(
-                    session, account.id, [o.order_id for o in fresh if o.order_id not in inserted]
-                )
+    if not fresh:
+        return {}
+    rows = {o.order_id: _order_row(account, o, now) for o in fresh}
+    inserted = await repo.insert_orders(session, list(rows.values()))
+    if len(inserted) < len(fresh):
+        # Another transaction stored some first; the unique key won, read theirs.
+        stored.update(
+            await repo.orders_by_remote_id(
+                session, account.id, [o.order_id for o in fresh if o.order_id not in inserted]
             )
-        # Rows inserted by this transaction are its own until it ends: no need to read them back.
-        new_ids = {remote_id: {**rows[remote_id], "id": id_} for remote_id, id_ in inserted.items()}
-    else:
-        inserted, new_ids = {}, {}
+        )
+    # Rows inserted by this transaction are its own until it ends: no need to read them back.
+    return {remote_id: {**rows[remote_id], "id": id_} for remote_id, id_ in inserted.items()}
+
+
+async def _lines_by_order(
+    session: AsyncSession, stored: Mapping[str, Mapping[str, Any]]
+) -> dict[int, dict[str, dict[str, Any]]]:
+    """The stored lines of the stored orders, by order id, then by line key."""
     stored_lines: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for line_row in await repo.lines_of(session, [o["id"] for o in stored.values()]):
         stored_lines[line_row["order_id"]][line_row["line_key"]] = line_row
+    return stored_lines
+
+
+async def _variants_touched(
+    session: AsyncSession,
+    account: MarketplaceAccount,
+    incoming: Mapping[str, RemoteOrder],
+    stored_lines: Mapping[int, Mapping[str, Mapping[str, Any]]],
+) -> list[repo.VariantStock]:
+    """The variants the page's SKUs name and those its stored lines were matched to."""
     skus = {line.sku for o in incoming.values() for line in o.lines}
     old_variant_ids = {
         row["variant_id"]
@@ -271,36 +306,69 @@ async def ingest(
         for row in lines.values()
         if row["variant_id"] is not None
     }
-    variants = await repo.variants_for(session, account.agency_id, skus, old_variant_ids)
-    by_sku = {v.sku: v for v in variants}
-    product_of = {v.id: v.product_id for v in variants}
-    ledger = _Ledger({v.id: v.stock_on_hand for v in variants}, f"account:{account.id}", now)
-    rollups = _Rollups(account.agency_id, account.id)
-    inr_rates = inr_rates or {}
+    return await repo.variants_for(session, account.agency_id, skus, old_variant_ids)
 
-    order_updates: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
-    line_inserts: list[dict[str, Any]] = []
-    line_updates: list[dict[str, Any]] = []
-    for remote_id, remote in incoming.items():
-        is_new = remote_id in inserted
-        order = new_ids[remote_id] if is_new else stored[remote_id]
+
+@dataclass(frozen=True, slots=True)
+class _OrderContext:
+    """What every line of one incoming order shares."""
+
+    remote_id: str
+    order_id: int
+    status: OrderStatus
+    old_day: date
+    new_day: date
+    inr_rate: Decimal
+
+
+class _Batch:
+    """The rows one page changes, gathered order by order, then written together."""
+
+    def __init__(
+        self,
+        account: MarketplaceAccount,
+        variants: Iterable[repo.VariantStock],
+        now: datetime,
+        inr_rates: Mapping[str, Decimal],
+    ) -> None:
+        variants = list(variants)
+        self.now = now
+        self.inr_rates = inr_rates
+        self.by_sku = {v.sku: v for v in variants}
+        self.product_of = {v.id: v.product_id for v in variants}
+        self.ledger = _Ledger(
+            {v.id: v.stock_on_hand for v in variants}, f"account:{account.id}", now
+        )
+        self.rollups = _Rollups(account.agency_id, account.id)
+        self.order_updates: list[dict[str, Any]] = []
+        self.history: list[dict[str, Any]] = []
+        self.line_inserts: list[dict[str, Any]] = []
+        self.line_updates: list[dict[str, Any]] = []
+
+    def add_order(
+        self,
+        remote_id: str,
+        remote: RemoteOrder,
+        order: Mapping[str, Any],
+        is_new: bool,
+        lines: Mapping[str, Mapping[str, Any]],
+    ) -> None:
         updated = _updated(remote)
         if not is_new and updated < as_utc(order["remote_updated_at"]):
-            continue  # an older copy (overlap window): what is stored is newer
+            return  # an older copy (overlap window): what is stored is newer
         if is_new or order["status"] != remote.canonical_status:
-            history.append(
+            self.history.append(
                 {
                     "order_id": order["id"],
                     "from_status": None if is_new else order["status"],
                     "to_status": remote.canonical_status,
                     "marketplace_status": remote.status[:64],
                     "changed_at": updated,
-                    "recorded_at": now,
+                    "recorded_at": self.now,
                 }
             )
         if not is_new:
-            order_updates.append(
+            self.order_updates.append(
                 {
                     "_id": order["id"],
                     "status": remote.canonical_status,
@@ -308,69 +376,84 @@ async def ingest(
                     "purchased_at": as_utc(remote.purchased_at),
                     "remote_updated_at": updated,
                     "currency": remote.currency,
-                    "updated_at": now,
+                    "updated_at": self.now,
                 }
             )
-        old_day = sales_day(order["purchased_at"])
-        new_day = sales_day(remote.purchased_at)
-        rate = _inr_rate(remote, inr_rates)
-        lines = stored_lines.get(order["id"], {})
+        context = _OrderContext(
+            remote_id=remote_id,
+            order_id=order["id"],
+            status=remote.canonical_status,
+            old_day=sales_day(order["purchased_at"]),
+            new_day=sales_day(remote.purchased_at),
+            inr_rate=_inr_rate(remote, self.inr_rates),
+        )
         for position, (key, line) in enumerate(
             zip(line_keys(remote.lines), remote.lines, strict=True)
         ):
-            row = lines.get(key)
-            old = _ZERO if row is None else _stored_state(row)
-            variant = by_sku.get(line.sku)
-            # A line keeps the variant it was matched to; an unknown SKU matches once it exists.
-            variant_id = old.variant_id or (variant.id if variant else None)
-            cancelled, returned = effective_quantities(remote.canonical_status, line)
-            new = LineState(
-                variant_id=variant_id,
-                quantity=line.quantity,
-                cancelled=cancelled,
-                returned=returned,
-                unit_price_minor=line.unit_price.amount,
-                inr_rate=rate,
-                stock_out=0,
-                stock_short=0,
-                position=position,
-            )
-            source_ref = f"order:{remote_id}#line:{key}"
-            stock_out, stock_short = ledger.settle(old, new, source_ref)
-            if row is not None:
-                rollups.add(old_day, product_of.get(old.variant_id or 0, 0), old, -1)
-            rollups.add(new_day, product_of.get(variant_id or 0, 0), new, +1)
-            values = {
-                "sku": line.sku,
-                "position": position,
-                "variant_id": variant_id,
-                "unmatched": variant_id is None,
-                "quantity": line.quantity,
-                "quantity_cancelled": cancelled,
-                "quantity_returned": returned,
-                "unit_price_minor": line.unit_price.amount,
-                "inr_rate": rate,
-                "stock_out": stock_out,
-                "stock_short": stock_short,
-            }
-            if row is None:
-                line_inserts.append({"order_id": order["id"], "line_key": key, **values})
-            elif any(row[k] != v for k, v in values.items()):
-                line_updates.append({"_id": row["id"], **values})
+            self._add_line(context, position, key, line, lines.get(key))
 
-    await repo.update_rows(session, Order, order_updates)
-    await repo.insert_rows(session, OrderStatusChange, history)
-    await repo.insert_rows(session, OrderLine, line_inserts)
-    await repo.update_rows(session, OrderLine, line_updates)
-    changed = ledger.changed()
-    await repo.update_rows(
-        session,
-        Variant,
-        [{"_id": v, "stock_on_hand": ledger.on_hand[v], "updated_at": now} for v in changed],
-    )
-    await repo.insert_rows(session, StockMovement, ledger.movements)
-    await repo.add_to_rollups(session, rollups.rows())
-    return changed
+    def _add_line(
+        self,
+        order: _OrderContext,
+        position: int,
+        key: str,
+        line: RemoteOrderLine,
+        row: Mapping[str, Any] | None,
+    ) -> None:
+        old = _ZERO if row is None else _stored_state(row)
+        variant = self.by_sku.get(line.sku)
+        # A line keeps the variant it was matched to; an unknown SKU matches once it exists.
+        variant_id = old.variant_id or (variant.id if variant else None)
+        cancelled, returned = effective_quantities(order.status, line)
+        new = LineState(
+            variant_id=variant_id,
+            quantity=line.quantity,
+            cancelled=cancelled,
+            returned=returned,
+            unit_price_minor=line.unit_price.amount,
+            inr_rate=order.inr_rate,
+            stock_out=0,
+            stock_short=0,
+            position=position,
+        )
+        stock_out, stock_short = self.ledger.settle(old, new, f"order:{order.remote_id}#line:{key}")
+        if row is not None:
+            self.rollups.add(order.old_day, self.product_of.get(old.variant_id or 0, 0), old, -1)
+        self.rollups.add(order.new_day, self.product_of.get(variant_id or 0, 0), new, +1)
+        values = {
+            "sku": line.sku,
+            "position": position,
+            "variant_id": variant_id,
+            "unmatched": variant_id is None,
+            "quantity": line.quantity,
+            "quantity_cancelled": cancelled,
+            "quantity_returned": returned,
+            "unit_price_minor": line.unit_price.amount,
+            "inr_rate": order.inr_rate,
+            "stock_out": stock_out,
+            "stock_short": stock_short,
+        }
+        if row is None:
+            self.line_inserts.append({"order_id": order.order_id, "line_key": key, **values})
+        elif any(row[k] != v for k, v in values.items()):
+            self.line_updates.append({"_id": row["id"], **values})
+
+    async def write(self, session: AsyncSession) -> list[int]:
+        """Write every gathered row; returns the variants whose on-hand stock changed."""
+        await repo.update_rows(session, Order, self.order_updates)
+        await repo.insert_rows(session, OrderStatusChange, self.history)
+        await repo.insert_rows(session, OrderLine, self.line_inserts)
+        await repo.update_rows(session, OrderLine, self.line_updates)
+        changed = self.ledger.changed()
+        on_hand = self.ledger.on_hand
+        await repo.update_rows(
+            session,
+            Variant,
+            [{"_id": v, "stock_on_hand": on_hand[v], "updated_at": self.now} for v in changed],
+        )
+        await repo.insert_rows(session, StockMovement, self.ledger.movements)
+        await repo.add_to_rollups(session, self.rollups.rows())
+        return changed
 
 
 def _order_row(account: MarketplaceAccount, order: RemoteOrder, now: datetime) -> dict[str, Any]:
