@@ -37,7 +37,7 @@ async def run_batch_inline(
 ) -> Any:
     """Store a batch and process it in this process, with a progress bar."""
     from odop_sync.batches import service
-    from odop_sync.batches.validation import Rules
+    from odop_sync.catalog.rules import Rules
     from odop_sync.db import create_engine, create_sessionmaker, transaction
 
     engine = create_engine(settings)
