@@ -18,7 +18,7 @@ from fastapi_offline import FastAPIOffline
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from odop_sync import __version__
 from odop_sync.accounts.crypto import CredentialCipher
@@ -67,37 +67,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings)
-        sessionmaker = create_sessionmaker(engine)
-        events = CatalogEvents()
-        runner = JobRunner(
-            sessionmaker, settings.jobs, services={"settings": settings, "events": events}
-        )
-        runner.register(PROCESS_JOB, process_batch)
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.sessionmaker = sessionmaker
-        app.state.read_sessionmaker = create_sessionmaker(read_only(engine))
-        app.state.events = events
-        app.state.runner = runner
-        app.state.workers_enabled = workers
-        app.state.adapters = adapters
-        app.state.cipher = CredentialCipher(settings.encryption_key)
-        # Tests route adapter traffic to in-process sandboxes by setting this; None = network.
-        app.state.adapter_transport = None
-        app.state.marketplace_redirects = _redirects(settings, adapters, app.state.sandboxes)
-        app.state.outbound_transport = lambda: outbound_transport(
-            app.state.adapter_transport, settings.loopback_only, app.state.marketplace_redirects
-        )
-        # Every marketplace call of this process goes through these adapters: one per account,
-        # one rate limiter per (account, operation), for the engine, the puller and the check.
-        app.state.clients = AdapterFactory(
-            adapters,
-            app.state.cipher,
-            transport=app.state.outbound_transport,
-            http_timeout_s=settings.sync.http_timeout_s,
-            time_scale=settings.sync.rate_limit_scale,
-        )
+        engine, runner = _open_state(app, settings, adapters, workers)
         sync_engine, scheduler, notifier = _start_sync(app, settings, workers)
         if workers:
             runner.start()
@@ -139,22 +109,68 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             {"name": "ops", "description": "health, readiness, metrics"},
         ],
     )
-    install_handlers(app)
-    app.middleware("http")(_request_context)
-    app.include_router(catalog_router)
-    app.include_router(batches_router)
-    app.include_router(accounts_router)
-    app.include_router(listings_router)
-    app.include_router(sync_router)
-    app.include_router(orders_router)
-    app.include_router(sales_router)
-    _ops_routes(app)
+    _routes(app)
     app.state.sandboxes = []
     if settings.demo_mode:
         if IMAGES_DIR.is_dir():
             app.mount(IMAGES_ROUTE, StaticFiles(directory=IMAGES_DIR), name="demo-images")
         app.state.sandboxes = mount_sandboxes(app, adapters, time_scale=settings.sandbox_time_scale)
     return app
+
+
+def _open_state(
+    app: FastAPI, settings: Settings, adapters: dict[str, type[Adapter]], workers: bool
+) -> tuple[AsyncEngine, JobRunner]:
+    """What the app's requests and workers share, on app.state: the database, the job runner,
+    catalog events, the credential cipher and the one adapter factory of the process."""
+    engine = create_engine(settings)
+    sessionmaker = create_sessionmaker(engine)
+    events = CatalogEvents()
+    runner = JobRunner(
+        sessionmaker, settings.jobs, services={"settings": settings, "events": events}
+    )
+    runner.register(PROCESS_JOB, process_batch)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.read_sessionmaker = create_sessionmaker(read_only(engine))
+    app.state.events = events
+    app.state.runner = runner
+    app.state.workers_enabled = workers
+    app.state.adapters = adapters
+    app.state.cipher = CredentialCipher(settings.encryption_key)
+    # Tests route adapter traffic to in-process sandboxes by setting this; None = network.
+    app.state.adapter_transport = None
+    app.state.marketplace_redirects = _redirects(settings, adapters, app.state.sandboxes)
+    app.state.outbound_transport = lambda: outbound_transport(
+        app.state.adapter_transport, settings.loopback_only, app.state.marketplace_redirects
+    )
+    # Every marketplace call of this process goes through these adapters: one per account,
+    # one rate limiter per (account, operation), for the engine, the puller and the check.
+    app.state.clients = AdapterFactory(
+        adapters,
+        app.state.cipher,
+        transport=app.state.outbound_transport,
+        http_timeout_s=settings.sync.http_timeout_s,
+        time_scale=settings.sync.rate_limit_scale,
+    )
+    return engine, runner
+
+
+def _routes(app: FastAPI) -> None:
+    install_handlers(app)
+    app.middleware("http")(_request_context)
+    for router in (
+        catalog_router,
+        batches_router,
+        accounts_router,
+        listings_router,
+        sync_router,
+        orders_router,
+        sales_router,
+    ):
+        app.include_router(router)
+    _ops_routes(app)
 
 
 def _redirects(
