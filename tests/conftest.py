@@ -115,8 +115,12 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     yield
     if "engine" not in request.fixturenames:
         return
-    engine = request.getfixturevalue("engine")
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    await empty_tables(request.getfixturevalue("engine"))
+
+
+async def empty_tables(engine: Any, keep: frozenset[str] = frozenset()) -> None:
+    """Every table but `keep` emptied (PostgreSQL also restarts the ids)."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in keep]
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

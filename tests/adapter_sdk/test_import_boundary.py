@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from tests.imports import offending_imports
 
 ADAPTERS = Path(__file__).resolve().parents[2] / "adapters"
 ALLOWED = "odop_sync.adapter_sdk"
@@ -16,19 +17,7 @@ def _allowed(name: str) -> bool:
 
 
 def forbidden_imports(source: str, label: str) -> list[str]:
-    found = []
-    for node in ast.walk(ast.parse(source, filename=label)):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-            if node.module == "odop_sync":  # `from odop_sync import adapter_sdk` is fine
-                names = [f"odop_sync.{alias.name}" for alias in node.names]
-        found += [
-            f"{label}:{getattr(node, 'lineno', 0)} imports {n}" for n in names if not _allowed(n)
-        ]
-    return found
+    return offending_imports(source, label, lambda name: not _allowed(name))
 
 
 class TestImportBoundary:

@@ -26,14 +26,13 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from odop_sync.auth.service import create_key
 from odop_sync.db import create_sessionmaker, transaction
-from odop_sync.models import Agency, Base, Role
+from odop_sync.models import Agency, Role
 from tests.api.helpers import PRODUCER, item, wait_for_batch
-from tests.conftest import MakeAgency, MakeKey
+from tests.conftest import MakeAgency, MakeKey, empty_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("ODOP_TEST_SCHEMATHESIS_EXAMPLES", "80"))
@@ -106,7 +105,7 @@ def still_server(database_url: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-KEPT = {"agencies", "api_keys", "api_key_grants"}  # the scenario's caller
+KEPT = frozenset({"agencies", "api_keys", "api_key_grants"})  # the scenario's caller
 
 
 async def _agency_key(database_url: str) -> str:
@@ -123,13 +122,7 @@ async def _agency_key(database_url: str) -> str:
 async def _reset(database_url: str) -> None:
     """Every table but the caller's key back to empty, as each scenario found it."""
     engine = create_async_engine(database_url)
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT]
-    async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                await conn.execute(text(f"DELETE FROM {name}"))
+    await empty_tables(engine, keep=KEPT)
     await engine.dispose()
 
 

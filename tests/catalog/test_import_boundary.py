@@ -6,34 +6,21 @@ The canonical `ItemIn` / `ProducerIn` and their rules live in `odop_sync.catalog
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import odop_sync.catalog
+from tests.imports import offending_imports
 
 CATALOG = Path(odop_sync.catalog.__file__).resolve().parent
 FORBIDDEN = "odop_sync.batches"
 
 
-def _imported_names(node: ast.AST) -> list[str]:
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
-    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-        if node.module == "odop_sync":  # `from odop_sync import batches`
-            return [f"odop_sync.{alias.name}" for alias in node.names]
-        return [node.module]
-    return []
-
-
 def upward_imports(source: str, label: str) -> list[str]:
-    return [
-        f"{label}:{getattr(node, 'lineno', 0)} imports {name}"
-        for node in ast.walk(ast.parse(source, filename=label))
-        for name in _imported_names(node)
-        if name == FORBIDDEN or name.startswith(FORBIDDEN + ".")
-    ]
+    return offending_imports(
+        source, label, lambda name: name == FORBIDDEN or name.startswith(FORBIDDEN + ".")
+    )
 
 
 class TestCatalogImportsNothingFromBatches:
