@@ -11,6 +11,7 @@ from odop_sync.catalog.schemas import Page
 from odop_sync.deps import PrincipalDep, SessionDep
 from odop_sync.kit.problems import PROBLEM_RESPONSES
 from odop_sync.listings import service
+from odop_sync.listings.repository import ListingFilter
 from odop_sync.listings.schemas import ListingDetail, ListingRead
 from odop_sync.models import ListingStatus
 
@@ -44,16 +45,8 @@ async def list_listings(
 ) -> Page[ListingRead]:
     """The agency's listings, one per (variant × marketplace account), oldest first."""
     scope = await read_scope(session, principal, agency)
-    return await service.listings_page(
-        session,
-        agency_scope=scope,
-        after=after,
-        limit=limit,
-        account_id=account_id,
-        status=status,
-        sku=sku,
-        dirty=dirty,
-    )
+    where = ListingFilter(scope, account_id, status, sku, dirty)
+    return await service.listings_page(session, where, after=after, limit=limit)
 
 
 @router.get("/listings/{listing_id}")

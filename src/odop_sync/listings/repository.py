@@ -17,6 +17,17 @@ class ListingRow:
     adapter: str
 
 
+@dataclass(frozen=True, slots=True)
+class ListingFilter:
+    """What a listings page is narrowed to (None: no narrowing)."""
+
+    agency_scope: int | None = None
+    account_id: int | None = None
+    status: ListingStatus | None = None
+    sku: str | None = None
+    dirty: bool | None = None
+
+
 def is_dirty() -> ColumnElement[bool]:
     """Desired ≠ confirmed, for content or offer (NULL-safe, as the engine selects them)."""
     return or_(
@@ -26,15 +37,7 @@ def is_dirty() -> ColumnElement[bool]:
 
 
 async def list_listings(
-    session: AsyncSession,
-    *,
-    agency_scope: int | None,
-    after: int,
-    limit: int,
-    account_id: int | None = None,
-    status: ListingStatus | None = None,
-    sku: str | None = None,
-    dirty: bool | None = None,
+    session: AsyncSession, where: ListingFilter, *, after: int, limit: int
 ) -> list[ListingRow]:
     query = (
         select(Listing, MarketplaceAccount.name, MarketplaceAccount.adapter)
@@ -43,16 +46,16 @@ async def list_listings(
         .order_by(Listing.id)
         .limit(limit)
     )
-    if agency_scope is not None:
-        query = query.where(MarketplaceAccount.agency_id == agency_scope)
-    if account_id is not None:
-        query = query.where(Listing.account_id == account_id)
-    if status is not None:
-        query = query.where(Listing.status == status)
-    if sku is not None:
-        query = query.where(Listing.sku == sku)
-    if dirty is not None:
-        query = query.where(is_dirty() if dirty else ~is_dirty())
+    if where.agency_scope is not None:
+        query = query.where(MarketplaceAccount.agency_id == where.agency_scope)
+    if where.account_id is not None:
+        query = query.where(Listing.account_id == where.account_id)
+    if where.status is not None:
+        query = query.where(Listing.status == where.status)
+    if where.sku is not None:
+        query = query.where(Listing.sku == where.sku)
+    if where.dirty is not None:
+        query = query.where(is_dirty() if where.dirty else ~is_dirty())
     rows = await session.execute(query)
     return [ListingRow(listing, name, adapter) for listing, name, adapter in rows]
 

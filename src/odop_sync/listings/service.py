@@ -23,7 +23,6 @@ from odop_sync.listings.schemas import (
 from odop_sync.models import (
     Listing,
     ListingIssue,
-    ListingStatus,
     MarketplaceAccount,
     Rounding,
     Variant,
@@ -125,27 +124,10 @@ async def listing_detail(
 
 
 async def listings_page(
-    session: AsyncSession,
-    *,
-    agency_scope: int | None,
-    after: int,
-    limit: int,
-    account_id: int | None = None,
-    status: ListingStatus | None = None,
-    sku: str | None = None,
-    dirty: bool | None = None,
+    session: AsyncSession, where: repo.ListingFilter, *, after: int, limit: int
 ) -> Page[ListingRead]:
     """One page of listings, oldest first, each with its newest issue."""
-    rows = await repo.list_listings(
-        session,
-        agency_scope=agency_scope,
-        after=after,
-        limit=limit,
-        account_id=account_id,
-        status=status,
-        sku=sku,
-        dirty=dirty,
-    )
+    rows = await repo.list_listings(session, where, after=after, limit=limit)
     latest = await repo.latest_issues(session, [row.listing.id for row in rows])
     return Page[ListingRead](
         items=[listing_read(row, latest.get(row.listing.id)) for row in rows],
