@@ -62,6 +62,10 @@ class Adapter(abc.ABC):
     # The smallest price step the marketplace keeps (Flipkart: whole rupees, 100): a price it
     # reports back is the one sent, rounded down to this, not a drift.
     price_step_paise: ClassVar[int] = 1
+    # The currency the marketplace prices in (ISO 4217). An account of a marketplace that does
+    # not sell in INR gets its prices (and B2B tier prices) converted by the core at the FX rate
+    # in force; every Money an adapter receives is in the account's currency.
+    currency: ClassVar[str] = "INR"
     # Which entry of `limits` each capability spends (used by the core and the conformance suite).
     operations: ClassVar[Mapping[Capability, str]] = {}
     # Every origin (scheme://host) the adapter calls. Hosts are the adapter's own, never an

@@ -12,15 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "NEEDS_CATALOG_MAPPING",
+    "B2BTerms",
     "ItemIssue",
     "ItemResult",
     "ItemStatus",
+    "LeadTime",
     "ListingPayload",
     "Money",
     "OfferUpdate",
     "OrderPage",
     "OrderStatus",
     "PackageDimensions",
+    "PriceTier",
     "RemoteListingState",
     "RemoteOrder",
     "RemoteOrderLine",
@@ -61,6 +64,45 @@ class PackageDimensions(_Frozen):
     weight_g: Decimal | None = None
 
 
+class PriceTier(_Frozen):
+    """One step of a B2B quantity price ladder: `price` per unit for orders of `min_quantity`
+    units up to `max_quantity` (None: and above), in the account's currency."""
+
+    min_quantity: int = Field(ge=1)
+    max_quantity: int | None = Field(default=None, ge=1)
+    price: Money
+
+
+class LeadTime(_Frozen):
+    """Days to dispatch an order of up to `max_quantity` units (None: any larger order)."""
+
+    max_quantity: int | None = Field(default=None, ge=1)
+    days: int = Field(ge=1, le=365)
+
+
+class B2BTerms(_Frozen):
+    """A product's wholesale (export, B2B) terms, for marketplaces that sell by minimum order
+    quantity and quantity tiers (Alibaba.com). Tiers ascend and do not overlap; the lowest starts
+    at `moq` or above. Tier prices are in the account's currency, converted by the core."""
+
+    moq: int = Field(ge=1, description="minimum order quantity, in moq_unit")
+    moq_unit: str = Field(
+        min_length=1,
+        description="canonical unit: piece, pair, set, dozen, square_metre, metre, "
+        "kilogram, carton",
+    )
+    price_tiers: tuple[PriceTier, ...] = Field(min_length=1)
+    supply_per_month: int | None = Field(default=None, ge=1, description="units per month")
+    lead_times: tuple[LeadTime, ...] = ()
+    port_of_loading: str | None = None
+    payment_terms: tuple[str, ...] = Field(
+        default=(), description="canonical words: TT, LC, DP, DA, western_union, paypal"
+    )
+    export_hs_code: str | None = Field(
+        default=None, description="export HS code where it differs from the HSN code"
+    )
+
+
 class ListingPayload(_Frozen):
     """Full content of one variant (SKU) as the core wants it on one marketplace account."""
 
@@ -92,6 +134,9 @@ class ListingPayload(_Frozen):
     attributes: Mapping[str, Any] = Field(default_factory=dict)
     marketplace_attributes: Mapping[str, Any] = Field(
         default_factory=dict, description="per-marketplace extras, e.g. a Flipkart FSN"
+    )
+    b2b: B2BTerms | None = Field(
+        default=None, description="wholesale terms; None: the product is not sold B2B"
     )
 
     @field_validator("attributes", "marketplace_attributes")
