@@ -138,6 +138,11 @@ class ListingPayload(_Frozen):
     b2b: B2BTerms | None = Field(
         default=None, description="wholesale terms; None: the product is not sold B2B"
     )
+    remote_id: str | None = Field(
+        default=None,
+        description="the marketplace's id of this listing as last confirmed, when the core knows "
+        "it (set at push time, never part of the desired state's hash)",
+    )
 
     @field_validator("attributes", "marketplace_attributes")
     @classmethod
@@ -156,6 +161,9 @@ class OfferUpdate(_Frozen):
         default_factory=dict,
         description="the listing's per-marketplace extras (as in ListingPayload), for marketplaces "
         "whose offer calls name the catalog product, e.g. Flipkart's FSN",
+    )
+    remote_id: str | None = Field(
+        default=None, description="as ListingPayload.remote_id: the marketplace's id, when known"
     )
 
     @field_validator("marketplace_attributes")

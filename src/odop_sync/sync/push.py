@@ -8,7 +8,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from odop_sync.adapter_sdk import (
     Adapter,
@@ -16,6 +16,8 @@ from odop_sync.adapter_sdk import (
     Capability,
     ItemResult,
     ItemStatus,
+    ListingPayload,
+    OfferUpdate,
     PermanentAdapterError,
     RetryableAdapterError,
 )
@@ -26,6 +28,8 @@ from odop_sync.models import Listing, MarketplaceAccount
 from odop_sync.sync import repository as repo
 from odop_sync.sync import routing
 from odop_sync.sync.calls import EngineCore
+
+_P = TypeVar("_P", ListingPayload, OfferUpdate)
 
 log = logging.getLogger(__name__)
 
@@ -267,8 +271,10 @@ class Pusher(EngineCore):
             )
             for row in chunk
         }
-        payloads = [desired[row.id].content for row in chunk]
-        offers = [desired[row.id].offer for row in chunk]
+        # The marketplace's id as last confirmed rides along (outside the hashed desired state)
+        # for marketplaces whose calls name their own product id (Alibaba.com).
+        payloads = [_with_remote_id(desired[row.id].content, row.remote_id) for row in chunk]
+        offers = [_with_remote_id(desired[row.id].offer, row.remote_id) for row in chunk]
 
         def call() -> Awaitable[list[ItemResult]]:
             if content:
@@ -311,6 +317,10 @@ class Pusher(EngineCore):
         for row, result in zip(chunk, results, strict=True):
             push.writer.apply(row, pushed[row.id], result)
             SYNC_ITEMS.labels(adapter.slug, str(result.status)).inc()
+
+
+def _with_remote_id(payload: _P, remote_id: str | None) -> _P:
+    return payload if remote_id is None else payload.model_copy(update={"remote_id": remote_id})
 
 
 @dataclass
