@@ -66,6 +66,9 @@ class Adapter(abc.ABC):
     # not sell in INR gets its prices (and B2B tier prices) converted by the core at the FX rate
     # in force; every Money an adapter receives is in the account's currency.
     currency: ClassVar[str] = "INR"
+    # Whether the marketplace sells by wholesale terms (MOQ, quantity tiers): only then does the
+    # core put a product's B2B terms into ListingPayload.b2b (and into its content hash).
+    sells_b2b: ClassVar[bool] = False
     # Which entry of `limits` each capability spends (used by the core and the conformance suite).
     operations: ClassVar[Mapping[Capability, str]] = {}
     # Every origin (scheme://host) the adapter calls. Hosts are the adapter's own, never an
