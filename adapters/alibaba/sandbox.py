@@ -253,6 +253,8 @@ class AlibabaSandbox(SandboxBase):
         path = call.api_path
         if path is None:
             raise GopError(MISSING, "method is required when calling /rest without a path")
+        if not path.startswith("/"):  # a TOP-style dotted name (§4.1 step 4): not GOP's
+            raise GopError(BAD_PATH, f"{path} is not a GOP API path (they start with /)")
         if not signature_matches(secret, path, fields):
             raise GopError(BAD_SIGNATURE, SIGNATURE_MESSAGE)
         method = fields.get("method")

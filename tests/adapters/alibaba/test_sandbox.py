@@ -149,6 +149,16 @@ class TestPublishing:
             {"start_quantity": 200, "price": "95.00"},
         ]
 
+    async def test_get_of_a_product_that_is_not_the_sellers(self, gop: Gop) -> None:
+        other = Gop(gop.sandbox)
+        await other.authorise("OTHERSELLER")
+        theirs = await published(other, "THEIR-RUG")
+        for wanted in (theirs, 1_999_999_999_999):
+            answer = await gop.call(GET, product_get_request=compact({"productId": wanted}))
+            assert (answer["type"], answer["code"]) == ("ISV", "PRODUCT_NOT_EXIST")
+        answer = await gop.call(GET, product_get_request=compact({"productId": str(theirs)}))
+        assert answer["code"] == "InvalidParameter"  # the document types productId int64
+
     @pytest.mark.parametrize(
         ("changes", "code", "named"),
         [
@@ -194,6 +204,16 @@ class TestPublishing:
         assert code in answer["msg_code"].split(";")
         assert named in answer["message"]
         assert (await state(gop))["listings"] == []
+
+    async def test_images_are_optional_but_at_most_six(self, gop: Gop) -> None:
+        image = await gop.upload()
+        bare = await publish(gop, "BHD-RUG-1", image, main_image=None, description=None)
+        assert bare["biz_success"] is True, bare
+        many = await publish(gop, "BHD-RUG-2", image, main_image=[image] * 7)
+        assert (many["msg_code"], many["message"]) == (
+            "CHK_BASIC_VALUE_INVALID",
+            "main_image: at most 6 values",
+        )
 
     async def test_a_description_image_from_elsewhere(self, gop: Gop) -> None:
         image = await gop.upload()

@@ -199,6 +199,11 @@ class TestRefusals:
         r = await gop.http.post(f"/rest{LIST}", data=fields)
         assert error_of(r) == ("ISV", "InvalidApiPath")
 
+    async def test_a_top_method_name_is_not_a_gop_path(self, gop: Gop) -> None:
+        fields = gop.fields("alibaba.icbu.product.list", {})
+        r = await gop.http.post("/rest", data=fields)
+        assert error_of(r) == ("ISV", "InvalidApiPath")
+
     async def test_an_api_the_gateway_does_not_serve(self, gop: Gop) -> None:
         assert error_of(await gop.send("/no/such/api", gop.fields("/no/such/api", {}))) == (
             "ISV",
