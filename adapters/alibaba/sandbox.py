@@ -31,7 +31,8 @@ answer InvalidApiPath: this sandbox does not serve them.
 Control: `/_sandbox/state/{seller}` (listings by red_model with id, display, inventory, tiers,
 category; orders; calls), `/_sandbox/faults` (the toolkit's faults: 5xx → ISP
 ServiceUnavailable with that HTTP status, 429 → ApiCallLimit with Retry-After, 401 →
-IllegalAccessToken, 403 → InsufficientIsvPermissions; timeouts, hangs, dropped connections;
+IllegalAccessToken, 403 → InsufficientIsvPermissions, in HTTP 200 instead after `PUT
+/_sandbox/fault-status {"http_status": false}`; timeouts, hangs, dropped connections;
 `/rejections` per red_model), `/_sandbox/orders/{seller}` (place, `generate`, and move orders:
 the toolkit's confirm/ship/deliver/cancel/return plus pay/receive/close), `/_sandbox/codes/
 {seller}` (a one-time authorization code), `/_sandbox/tokens/expire`, `/_sandbox/reset`.
@@ -112,6 +113,10 @@ class Caller:
         self.seller = seller
 
 
+class _FaultStatus(BaseModel):
+    http_status: bool
+
+
 class _Generate(BaseModel):
     count: int = Field(default=1, ge=1, le=500)
 
@@ -130,10 +135,14 @@ class AlibabaSandbox(SandboxBase):
         rate: float = DEFAULT_RATE,
         burst: float = DEFAULT_BURST,
         order_life: OrderLife | None = None,
+        fault_status: bool = True,
     ) -> None:
         super().__init__(time_scale=time_scale, seed=seed)
         self.apps = dict(apps or {APP_KEY: APP_SECRET})
         self.timestamp_skew = timestamp_skew
+        # Injected STATUS faults answer with their HTTP status; False: HTTP 200 with the same
+        # envelope, as the gateway mostly answers errors (PROTOCOL §5.2). Retry-After either way.
+        self.fault_status = fault_status
         lives = {"access_life": access_life, "refresh_life": refresh_life}
         self.tokens = TokenDesk(self.clock, **{k: v for k, v in lives.items() if v is not None})
         self.tokens.sellers[SANDBOX_SELLER] = Seller(SANDBOX_SELLER, SANDBOX_LOGIN)
@@ -213,8 +222,14 @@ class AlibabaSandbox(SandboxBase):
 
     # the gateway ------------------------------------------------------------------------------
 
+    def _fault_body(self, status: int, headers: dict[str, str]) -> Response:
+        response = self._fault_error(status, headers)
+        if not self.fault_status:
+            response.status_code = 200
+        return response
+
     @staticmethod
-    def _fault_body(status: int, headers: dict[str, str]) -> Response:
+    def _fault_error(status: int, headers: dict[str, str]) -> Response:
         if status == 429:
             error = GopError(CALL_LIMIT, LIMIT_MESSAGE, status=status, headers=headers)
         elif status == 401:
@@ -432,6 +447,11 @@ class AlibabaSandbox(SandboxBase):
             if app_key not in sandbox.apps:
                 return JSONResponse({"error": f"unknown app_key {app_key}"}, status_code=404)
             return JSONResponse({"code": sandbox.tokens.issue_code(app_key, seller)}, 201)
+
+        @app.put("/_sandbox/fault-status")
+        async def fault_status(spec: _FaultStatus) -> Response:
+            sandbox.fault_status = spec.http_status
+            return JSONResponse({"http_status": sandbox.fault_status})
 
         @app.post("/_sandbox/tokens/expire", status_code=204)
         async def expire() -> Response:

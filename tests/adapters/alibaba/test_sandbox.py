@@ -489,6 +489,16 @@ class TestThrottlingAndFaults:
         assert (r.status_code, r.headers["Retry-After"]) == (429, "7")
         assert r.json()["code"] == "ApiCallLimit"
 
+    async def test_faults_can_come_in_http_200_as_the_gateway_mostly_answers(
+        self, gop: Gop
+    ) -> None:
+        r = await gop.http.put("/_sandbox/fault-status", json={"http_status": False})
+        assert r.status_code == 200
+        await gop.http.post("/_sandbox/faults", json={"status": 500, "operation": "productList"})
+        r = await gop.send(LIST, gop.fields(LIST, {}))
+        assert r.status_code == 200
+        assert (r.json()["type"], r.json()["code"]) == ("ISP", "ServiceUnavailable")
+
     async def test_a_dropped_connection(self, gop: Gop) -> None:
         await gop.http.post("/_sandbox/faults", json={"kind": "drop", "operation": "productList"})
         with pytest.raises(httpx.TransportError):
