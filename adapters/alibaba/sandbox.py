@@ -59,15 +59,13 @@ from adapters.alibaba.sandbox_gateway import (
     BAD_TIMESTAMP,
     CALL_LIMIT,
     DEFAULT_SKEW,
-    INVALID,
     LIMIT_MESSAGE,
     MISSING,
-    NO_PERMISSION,
     SIGN_METHOD,
     SIGNATURE_MESSAGE,
-    UNAVAILABLE,
     Call,
     GopError,
+    fault_error,
     millis,
     ok,
     read_call,
@@ -223,25 +221,10 @@ class AlibabaSandbox(SandboxBase):
     # the gateway ------------------------------------------------------------------------------
 
     def _fault_body(self, status: int, headers: dict[str, str]) -> Response:
-        response = self._fault_error(status, headers)
+        response = refusal(fault_error(status, headers))
         if not self.fault_status:
             response.status_code = 200
         return response
-
-    @staticmethod
-    def _fault_error(status: int, headers: dict[str, str]) -> Response:
-        if status == 429:
-            error = GopError(CALL_LIMIT, LIMIT_MESSAGE, status=status, headers=headers)
-        elif status == 401:
-            error = GopError(BAD_ACCESS_TOKEN, "the access token is invalid", status=status)
-        elif status == 403:
-            error = GopError(NO_PERMISSION, "the app may not call this API", status=status)
-        elif status >= 500:
-            message = "the service timed out" if status == 504 else "the service is unavailable"
-            error = GopError(UNAVAILABLE, message, type="ISP", status=status, headers=headers)
-        else:
-            error = GopError(INVALID, "the request was refused", status=status, headers=headers)
-        return refusal(error)
 
     def _on_time(self, text: str) -> bool:
         sent = millis(text)

@@ -168,3 +168,18 @@ async def read_call(request: Request, url_path: str | None) -> Call:
 
 def millis(text: str) -> int | None:
     return int(text) if TIMESTAMP_RE.match(text) else None
+
+
+def fault_error(status: int, headers: dict[str, str]) -> GopError:
+    """An injected STATUS fault in the platform's words (contract note): 429 ApiCallLimit,
+    401 IllegalAccessToken, 403 InsufficientIsvPermissions, 5xx ISP ServiceUnavailable."""
+    if status == 429:
+        return GopError(CALL_LIMIT, LIMIT_MESSAGE, status=status, headers=headers)
+    if status == 401:
+        return GopError(BAD_ACCESS_TOKEN, "the access token is invalid", status=status)
+    if status == 403:
+        return GopError(NO_PERMISSION, "the app may not call this API", status=status)
+    if status >= 500:
+        message = "the service timed out" if status == 504 else "the service is unavailable"
+        return GopError(UNAVAILABLE, message, type="ISP", status=status, headers=headers)
+    return GopError(INVALID, "the request was refused", status=status, headers=headers)
