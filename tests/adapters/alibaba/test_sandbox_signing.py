@@ -180,6 +180,16 @@ class TestRefusals:
         fields["sign"] = gop_sign(gop.secret, LIST, fields)
         assert error_of(await gop.send(LIST, fields)) == ("ISV", "InvalidTimestamp")
 
+    async def test_a_scaled_sandbox_takes_wall_clock_and_its_own_clock_time(self) -> None:
+        gop = Gop(AlibabaSandbox(time_scale=1000))
+        await gop.authorise()
+        gop.sandbox.clock.advance(3 * 3600)  # its clock is now 3 h ahead of the wall clock
+        assert (await gop.call(LIST))["code"] == "0"  # wall-clock timestamps
+        fields = gop.fields(LIST, {})
+        fields["timestamp"] = str(int(gop.sandbox.clock.utcnow().timestamp() * 1000))
+        fields["sign"] = gop_sign(gop.secret, LIST, fields)
+        assert (await gop.send(LIST, fields)).json()["code"] == "0"
+
     async def test_a_timestamp_in_seconds(self, gop: Gop) -> None:
         fields = gop.fields(LIST, {})
         fields["timestamp"] = str(int(time.time()))
