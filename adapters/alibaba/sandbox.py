@@ -10,7 +10,8 @@ form-encoded, multipart for the photobank upload. Every call is checked in this 
    operationIds: productSchemaAdd, productList, orderList, …);
 2. app_key (MissingParameter, InvalidAppKey); sign present, sign_method sha256 and the
    signature of §4.1 (IncompleteSignature) — before anything else about the fields, so a byte
-   changed in any field but app_key is an IncompleteSignature;
+   changed in any field but app_key is an IncompleteSignature (a path not starting with "/",
+   i.e. a TOP-style dotted name, is InvalidApiPath before that: GOP does not sign those);
 3. the path (InvalidApiPath), the optional X-Protocol header; the timestamp: 13-digit epoch
    ms within 7200 s (configurable) of the gateway's clock (InvalidTimestamp). The gateway's
    clock is either the wall clock or the sandbox's scaled one: a client signing with either
