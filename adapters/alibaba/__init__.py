@@ -1,0 +1,1 @@
+"""Alibaba.com (ICBU seller API, GOP gateway) adapter and its sandbox."""
