@@ -1,0 +1,1 @@
+"""Alibaba.com (ICBU) seller Open Platform adapter (GOP gateway)."""
