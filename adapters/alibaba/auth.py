@@ -292,12 +292,14 @@ class GopAuth(httpx.Auth):
                     grants = self._grants()
                     for n, grant in enumerate(grants):
                         answer = yield self._token_request(request, grant)
+                        await answer.aread()
                         if self._store(answer, grant, last=n == len(grants) - 1):
                             break
                     refreshed = True
             await self.offer_pending()
         used = self._access_token
         response = yield self._build(request, call, used)
+        await response.aread()
         if call.with_token and not refreshed and _is_expired_token(response):
             async with self._lock:
                 if self._access_token == used:  # nobody renewed it meanwhile
@@ -305,6 +307,7 @@ class GopAuth(httpx.Auth):
                     grants = self._grants()
                     for n, grant in enumerate(grants):
                         answer = yield self._token_request(request, grant)
+                        await answer.aread()
                         if self._store(answer, grant, last=n == len(grants) - 1):
                             break
             await self.offer_pending()
