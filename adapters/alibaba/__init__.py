@@ -1,1 +1,1 @@
-"""Alibaba.com (ICBU) seller Open Platform adapter (GOP gateway)."""
+"""Alibaba.com (ICBU seller API, GOP gateway) adapter and its sandbox."""

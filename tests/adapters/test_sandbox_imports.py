@@ -1,6 +1,6 @@
 """A sandbox judges its adapter, so none of its modules imports the adapter's own rules: the
-Amazon sandbox not the product type map (or the adapter), the Flipkart sandbox not the adapter,
-its wire models or its mapping tables."""
+Amazon sandbox not the product type map (or the adapter), the Flipkart and Alibaba.com sandboxes
+not the adapter, its auth (signing), its wire models or its mapping tables."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from importlib import resources
 import pytest
 
 JUDGED = {
+    "adapters.alibaba": {
+        "adapters.alibaba.adapter",
+        "adapters.alibaba.auth",
+        "adapters.alibaba.mapping",
+        "adapters.alibaba.wire",
+    },
     "adapters.amazon": {
         "adapters.amazon.adapter",
         "adapters.amazon.mapping",
