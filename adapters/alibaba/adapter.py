@@ -308,7 +308,7 @@ class AlibabaAdapter(Adapter):
         if state.updated_before is None:
             state = state.model_copy(update={"updated_before": self.limiter.clock.utcnow()})
         until = state.updated_before or self.limiter.clock.utcnow()
-        page = int(state.token or 0)
+        page, size = _page_of(state.token)
         answer = await self.gop.call(
             wire.ORDER_LIST,
             {
@@ -320,8 +320,13 @@ class AlibabaAdapter(Adapter):
             },
             wire.OrderListAnswer,
         )
+        listed = answer.value.order_list
+        if size is None:
+            # Pages are counted in the gateway's page size: one it serves smaller than asked
+            # (a cap of its own) is the size of every later page.
+            size = len(listed) if 0 < len(listed) < wire.ORDER_PAGE_SIZE else wire.ORDER_PAGE_SIZE
         found = []
-        for summary in answer.value.order_list:
+        for summary in listed:
             got = await self.gop.call(
                 wire.ORDER_GET,
                 {"e_trade_id": summary.trade_id, "language": "en_US"},
@@ -329,13 +334,20 @@ class AlibabaAdapter(Adapter):
             )
             if got.value is not None:
                 found.append(orders.remote_order(got.value, summary))
-        more = (page + 1) * wire.ORDER_PAGE_SIZE < answer.value.total_count
-        more = more and bool(answer.value.order_list)
+        more = bool(listed) and (page + 1) * size < answer.value.total_count
         return OrderPage(
             orders=tuple(found),
-            cursor=state.next_page(str(page + 1)).encode() if more else None,
+            cursor=state.next_page(f"{page + 1}:{size}").encode() if more else None,
             updated_before=None if more else until,
         )
+
+
+def _page_of(token: str | None) -> tuple[int, int | None]:
+    """The cursor's token: the next 0-based page and the gateway's page size."""
+    if not token:
+        return 0, None
+    page, _, size = token.partition(":")
+    return int(page), int(size) if size.isdigit() and int(size) > 0 else None
 
 
 def _date_filter(when: datetime) -> str:

@@ -67,8 +67,17 @@ DEFAULT_STORE = "DEFAULT"
 # Gateway error codes (contract; the catalogue is undocumented, names from the sister IOP
 # platform's gateway, I).
 EXPIRED_TOKEN = "IllegalAccessToken"  # noqa: S105 - an error code
+# InsufficientIsvPermissions: the app lacks the API group's permission (§5.2, U-REF: the
+# gateway refuses even a correct signature); the name is the sandbox's, I. Either way the seller's
+# authorisation has to change, so it counts as refused credentials.
 AUTH_CODES = frozenset(
-    {"InvalidAppKey", "IncompleteSignature", "IllegalRefreshToken", "InvalidCode"}
+    {
+        "InvalidAppKey",
+        "IncompleteSignature",
+        "IllegalRefreshToken",
+        "InvalidCode",
+        "InsufficientIsvPermissions",
+    }
 )
 THROTTLED = "ApiCallLimit"
 INVALID_CODE = "InvalidCode"
