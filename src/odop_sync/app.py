@@ -45,6 +45,7 @@ from odop_sync.sales.endpoints import router as sales_router
 from odop_sync.sync.clients import AdapterFactory
 from odop_sync.sync.endpoints import router as sync_router
 from odop_sync.sync.engine import SyncEngine
+from odop_sync.sync.images import AllowedOriginImages
 from odop_sync.sync.notify import PgNotifier
 from odop_sync.sync.scheduler import PeriodicJob, Scheduler
 
@@ -153,6 +154,12 @@ def _open_state(
         transport=app.state.outbound_transport,
         http_timeout_s=settings.sync.http_timeout_s,
         time_scale=settings.sync.rate_limit_scale,
+        sessionmaker=sessionmaker,
+        # Image URLs are tenant input: fetched only from the operator's origins, through the
+        # same guarded transport as marketplace calls.
+        images=AllowedOriginImages(
+            settings.allowed_image_origins, transport=app.state.outbound_transport
+        ),
     )
     return engine, runner
 

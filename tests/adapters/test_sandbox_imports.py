@@ -13,7 +13,13 @@ JUDGED = {
     "adapters.alibaba": {
         "adapters.alibaba.adapter",
         "adapters.alibaba.auth",
+        "adapters.alibaba.categories",
+        "adapters.alibaba.gop",
         "adapters.alibaba.mapping",
+        "adapters.alibaba.orders",
+        "adapters.alibaba.photos",
+        "adapters.alibaba.products",
+        "adapters.alibaba.schema",
         "adapters.alibaba.wire",
     },
     "adapters.amazon": {

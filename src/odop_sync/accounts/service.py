@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.accounts import problems
 from odop_sync.accounts import repository as repo
+from odop_sync.accounts.construct import construct
 from odop_sync.accounts.crypto import CredentialCipher
 from odop_sync.accounts.schemas import (
     AccountCreate,
@@ -25,6 +27,7 @@ from odop_sync.adapter_sdk import (
     AdapterConfigError,
     AdapterError,
     AuthenticationError,
+    CredentialsChanged,
     RateLimiter,
     RetryableAdapterError,
     create_http_client,
@@ -218,6 +221,20 @@ async def list_accounts(
     return await repo.accounts_of(session, agency_scope)
 
 
+def _merger(
+    account: MarketplaceAccount, cls: type[Adapter], cipher: CredentialCipher
+) -> CredentialsChanged:
+    """A credential the marketplace replaced during the check (a rotated refresh token) goes
+    into the account's stored credentials with the check's own record of it."""
+
+    async def changed(changes: Mapping[str, Any]) -> None:
+        merged = {**cipher.decrypt(account.credentials_encrypted), **changes}
+        cls.parse_config(merged)
+        account.credentials_encrypted = cipher.encrypt(merged)
+
+    return changed
+
+
 async def check_account(
     account: MarketplaceAccount,
     *,
@@ -237,7 +254,13 @@ async def check_account(
             config = cls.parse_config(cipher.decrypt(account.credentials_encrypted))
             async with create_http_client(adapter_slug=cls.slug, transport=transport) as http:
                 limits = limiter or RateLimiter(cls.limits, account_key=str(account.id))
-                adapter = cls(config, http, limits)
+                adapter = construct(
+                    cls,
+                    config,
+                    http,
+                    limits,
+                    on_credentials_changed=_merger(account, cls, cipher),
+                )
                 await adapter.check_connection()
             ok, detail = True, f"connected to {cls.display_name}"
         except AuthenticationError:

@@ -5,7 +5,7 @@ order-pull cursor. The sandbox toolkit lives in `odop_sync.adapter_sdk.sandbox` 
 (it needs pytest), discovery in `odop_sync.adapter_sdk.registry`."""
 
 from odop_sync.adapter_sdk._auth import OAuth2TokenAuth
-from odop_sync.adapter_sdk._base import Adapter, OperationLimit
+from odop_sync.adapter_sdk._base import Adapter, CredentialsChanged, OperationLimit
 from odop_sync.adapter_sdk._capabilities import Capability
 from odop_sync.adapter_sdk._clock import Clock, SystemClock
 from odop_sync.adapter_sdk._cursor import DEFAULT_ORDER_LOOKBACK, PullCursor
@@ -46,6 +46,7 @@ from odop_sync.adapter_sdk._errors import (
     RemoteNotFoundError,
     RetryableAdapterError,
 )
+from odop_sync.adapter_sdk._images import FetchedImage, ImageRefusal, ImageSource
 from odop_sync.adapter_sdk._ratelimit import BucketState, RateLimiter, parse_retry_after
 from odop_sync.adapter_sdk._schema import QueryValidator, SchemaError, SchemaValidator
 from odop_sync.adapter_sdk.http import classify_response, create_http_client, safe_url, send
@@ -70,6 +71,10 @@ __all__ = [
     "Capability",
     "CapabilityNotSupportedError",
     "Clock",
+    "CredentialsChanged",
+    "FetchedImage",
+    "ImageRefusal",
+    "ImageSource",
     "ItemIssue",
     "ItemResult",
     "ItemStatus",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -22,9 +22,17 @@ from odop_sync.adapter_sdk._dtos import (
     SubmissionStatus,
 )
 from odop_sync.adapter_sdk._errors import AdapterConfigError, CapabilityNotSupportedError
+from odop_sync.adapter_sdk._images import ImageSource
 from odop_sync.adapter_sdk._ratelimit import RateLimiter
 
-__all__ = ["Adapter", "OperationLimit"]
+__all__ = ["Adapter", "CredentialsChanged", "OperationLimit"]
+
+# The core's side of a credential the marketplace replaced (a rotated refresh token, a one-time
+# authorisation code used up): called with the config fields that changed, by name, with their
+# new plain values (None: the field is cleared). The core merges them into the account's stored
+# credentials, so they survive a restart; the adapter goes on with them meanwhile. It may fail
+# (the database is away): the adapter then offers the same changes again after its next call.
+CredentialsChanged = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +84,23 @@ class Adapter(abc.ABC):
     hosts: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
-        self, config: BaseModel | Mapping[str, Any], http: httpx.AsyncClient, limiter: RateLimiter
+        self,
+        config: BaseModel | Mapping[str, Any],
+        http: httpx.AsyncClient,
+        limiter: RateLimiter,
+        *,
+        images: ImageSource | None = None,
+        on_credentials_changed: CredentialsChanged | None = None,
     ) -> None:
+        """`images`: the core's reader of image URLs, for marketplaces that take image bytes
+        (None: none is offered; URLs go as they are or the adapter says what is missing).
+        `on_credentials_changed`: where a credential the marketplace replaced goes (None: it
+        lives only as long as this adapter)."""
         self.config = self.parse_config(config)
         self.http = http
         self.limiter = limiter
+        self.images = images
+        self.on_credentials_changed = on_credentials_changed
 
     @classmethod
     def parse_config(cls, config: BaseModel | Mapping[str, Any]) -> Any:

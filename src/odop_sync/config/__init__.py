@@ -258,6 +258,12 @@ class Settings(BaseSettings):
     # override, loopback only, refused in production. Demo mode fills it in for the sandboxes it
     # mounts (at public_base_url).
     marketplace_hosts: dict[str, str] = Field(default_factory=dict)
+    # Where product images may be fetched from by the server itself, for marketplaces that take
+    # image bytes rather than URLs (Alibaba.com's photobank): https origins
+    # (scheme://host[:port]) the operator trusts, e.g. the agency's image CDN. An image URL on any
+    # other host is refused with the reason on its listing. Demo mode adds public_base_url, which
+    # serves the demo catalog's images. Plain http only for loopback and reserved test names.
+    image_origins: list[str] = Field(default_factory=list)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
@@ -297,6 +303,10 @@ class Settings(BaseSettings):
                     "marketplace_hosts is for sandboxes in development and testing; production "
                     "calls the marketplaces' own hosts"
                 )
+        for origin in self.image_origins:
+            problem = image_origin_problem(origin)
+            if problem:
+                raise ConfigError(f"image_origins: {origin!r} {problem}")
         for slug, base in self.marketplace_hosts.items():
             if not is_sandbox_base(base):
                 raise ConfigError(
@@ -304,6 +314,16 @@ class Settings(BaseSettings):
                     "(127.0.0.1, ::1, localhost) or a reserved test name (*.test, *.localhost)"
                 )
         return self
+
+    @property
+    def allowed_image_origins(self) -> list[str]:
+        """The origins images may be fetched from: image_origins, and in demo mode the app's
+        own public_base_url (it serves /demo/images)."""
+        origins = list(self.image_origins)
+        if self.demo_mode:
+            parts = urlsplit(self.public_base_url)
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+        return origins
 
     @property
     def is_sqlite(self) -> bool:
@@ -325,6 +345,19 @@ def is_sandbox_base(url: str) -> bool:
     host = (parts.hostname or "").lower()
     reserved = host.endswith((".test", ".localhost"))
     return parts.scheme in ("http", "https") and bool(host) and (is_loopback(host) or reserved)
+
+
+def image_origin_problem(origin: str) -> str | None:
+    """Why `origin` cannot be an image origin, or None: an https origin with no path, query
+    or user info; plain http only where is_sandbox_base allows it."""
+    parts = urlsplit(origin)
+    if not parts.hostname or parts.username or parts.password:
+        return "is not an origin (scheme://host[:port])"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return "must be an origin only, without a path or query"
+    if parts.scheme == "https" or (parts.scheme == "http" and is_sandbox_base(origin)):
+        return None
+    return "must use https (plain http only on loopback or a reserved test name)"
 
 
 def encryption_key_problem(secret: SecretStr) -> str | None:

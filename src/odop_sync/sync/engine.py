@@ -107,6 +107,7 @@ class SyncEngine(Pusher, Reconciler, RunProcessor):
             transport=transport,
             http_timeout_s=settings.http_timeout_s,
             time_scale=settings.rate_limit_scale,
+            sessionmaker=sessionmaker,
         )
         self.owner = owner or _owner_name()
         self._accounts: dict[int, AccountState] = {}
