@@ -98,12 +98,13 @@ def fx_list(
     """The stored rates, newest first, and per currency the rate in force today."""
     from odop_sync.db import create_engine, create_sessionmaker
     from odop_sync.fx import service
-    from odop_sync.fx.rates import currency_problem
+    from odop_sync.fx.rates import CURRENCY_PATTERN
 
     settings = load_settings()
-    if currency is not None and not currency.strip().isalpha():
+    if currency is not None and not CURRENCY_PATTERN.match(currency.strip().upper()):
         raise typer.BadParameter(
-            f"{currency!r} {currency_problem(currency.upper())}", param_hint="'--currency'"
+            f"{currency!r} must be an ISO 4217 code: three letters, e.g. USD",
+            param_hint="'--currency'",
         )
 
     async def main() -> Any:

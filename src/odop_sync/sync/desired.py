@@ -121,6 +121,23 @@ def _converted(value: Any, rate: RateUsed) -> Any:
     return value
 
 
+def _hashes(content: ListingPayload, offer: OfferUpdate) -> tuple[str, str]:
+    """The content hash (the offer's fields left out) and the offer hash of a desired state."""
+    dumped = content.model_dump(mode="json")
+    content_hash = state_hash({k: v for k, v in dumped.items() if k not in OFFER_FIELDS})
+    # The extras ride along for calls that name the catalog product (Flipkart's FSN); they are
+    # content, hashed there: a changed FSN re-sends the whole listing, not just the offer.
+    offer_hash = state_hash(offer.model_dump(mode="json", exclude={"marketplace_attributes"}))
+    return content_hash, offer_hash
+
+
+def _rate_for(rules: AccountRules) -> RateUsed | FxHold | None:
+    """The rate the account's prices convert at, why there is none, or None (INR)."""
+    if rules.currency == INR:
+        return None
+    return (rules.fx or FxQuote(rules.currency, utcnow().date(), None, 0)).verdict()
+
+
 def _bullets(product: Product, variant: Variant, district: District | None) -> tuple[str, ...]:
     bullets = []
     if product.craft:
@@ -204,21 +221,14 @@ def project(
         quantity=stock.available_to_sell,
         marketplace_attributes=extras,
     )
-    rate: RateUsed | None = None
-    if rules.currency != INR:
-        quote = rules.fx or FxQuote(rules.currency, utcnow().date(), None, 0)
-        verdict = quote.verdict()
-        if isinstance(verdict, FxHold):
-            return Held(variant.id, variant.sku, verdict, price, stock)
+    rate = _rate_for(rules)
+    if isinstance(rate, FxHold):
+        return Held(variant.id, variant.sku, rate, price, stock)
+    if rate is not None:
         # The pricing rule works in INR (markup, rounding, floor, MRP); what it gives is
         # converted last, at the rate in force.
-        rate = verdict
         content, offer = convert_amounts(content, rate), convert_amounts(offer, rate)
-    dumped = content.model_dump(mode="json")
-    content_hash = state_hash({k: v for k, v in dumped.items() if k not in OFFER_FIELDS})
-    # The extras ride along for calls that name the catalog product (Flipkart's FSN); they are
-    # content, hashed there: a changed FSN re-sends the whole listing, not just the offer.
-    offer_hash = state_hash(offer.model_dump(mode="json", exclude={"marketplace_attributes"}))
+    content_hash, offer_hash = _hashes(content, offer)
     return Desired(
         variant_id=variant.id,
         sku=variant.sku,

@@ -374,7 +374,6 @@ class SyncEngine(Pusher, Reconciler, RunProcessor):
 
     async def _pass(self, account_id: int, state: AccountState) -> PassReport:
         report = PassReport()
-        full = False
         account: MarketplaceAccount | None = None
         plan: repo.RefreshPlan | None = None  # recorded chunk by chunk while pushing
         max_age = self.fx_settings.max_age_days
@@ -403,30 +402,7 @@ class SyncEngine(Pusher, Reconciler, RunProcessor):
                 if account is None or not account.enabled:
                     report.halted, report.gone = "the account is gone or disabled", True
                     return report
-                full, ids, scan = state.full, sorted(state.variant_ids), state.scan
-                state.full, state.scan = False, False
-                state.variant_ids.clear()
-                if full and state.reconcile_after is None:
-                    state.reconcile_after = 0  # read every confirmed listing back, page by page
-                overlap = self.settings.projection_overlap_s
-                # The plan converts at this quote throughout and the account remembers it: a
-                # rate set meanwhile differs from it, so the next pass re-projects again.
-                fx = await repo.fx_quote(session, account, max_age)
-                if full or repo.fx_moved(account, fx):
-                    # Another FX quote in force changes every converted price: all of them.
-                    plan = await repo.plan_refresh(
-                        session, account, full=True, overlap_s=overlap, fx=fx
-                    )
-                else:
-                    if ids:
-                        await repo.refresh_desired(session, account, variant_ids=ids, fx=fx)
-                    if scan or account.projected_at is None:
-                        plan = await repo.plan_refresh(session, account, overlap_s=overlap, fx=fx)
-                if plan is not None and not self._project_while_pushing(account, plan):
-                    for chunk in plan.chunks():
-                        await repo.refresh_chunk(session, account, plan, chunk)
-                    await repo.finish_refresh(session, account, plan)
-                    plan = None
+                plan = await self._reproject(session, account, state)
         elif not account.enabled:
             report.halted, report.gone = "the account is gone or disabled", True
             return report
@@ -453,6 +429,36 @@ class SyncEngine(Pusher, Reconciler, RunProcessor):
             else:
                 raise
         return report
+
+    async def _reproject(
+        self, session: AsyncSession, account: MarketplaceAccount, state: AccountState
+    ) -> repo.RefreshPlan | None:
+        """Re-project what the account's state asks for (named variants, a scan, everything),
+        in the caller's transaction; returns a plan still to be recorded while pushing."""
+        full, ids, scan = state.full, sorted(state.variant_ids), state.scan
+        state.full, state.scan = False, False
+        state.variant_ids.clear()
+        if full and state.reconcile_after is None:
+            state.reconcile_after = 0  # read every confirmed listing back, page by page
+        overlap = self.settings.projection_overlap_s
+        # The plan converts at this quote throughout and the account remembers it: a rate set
+        # meanwhile differs from it, so the next pass re-projects again.
+        fx = await repo.fx_quote(session, account, self.fx_settings.max_age_days)
+        plan = None
+        if full or repo.fx_moved(account, fx):
+            # Another FX quote in force changes every converted price: all of them.
+            plan = await repo.plan_refresh(session, account, full=True, overlap_s=overlap, fx=fx)
+        else:
+            if ids:
+                await repo.refresh_desired(session, account, variant_ids=ids, fx=fx)
+            if scan or account.projected_at is None:
+                plan = await repo.plan_refresh(session, account, overlap_s=overlap, fx=fx)
+        if plan is not None and not self._project_while_pushing(account, plan):
+            for chunk in plan.chunks():
+                await repo.refresh_chunk(session, account, plan, chunk)
+            await repo.finish_refresh(session, account, plan)
+            plan = None
+        return plan
 
     def _project_while_pushing(self, account: MarketplaceAccount, plan: repo.RefreshPlan) -> bool:
         """Whether to record this re-projection chunk by chunk while the item route pushes what
