@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from odop_sync.db import transaction
+from odop_sync.models import Agency, MarketplaceAccount
+from odop_sync.sync.notify import CHANNEL, asyncpg_dsn
 from tests.cli.test_jobs import odop_sync, plain
 
 TODAY = datetime.now(UTC).date()
@@ -42,3 +51,36 @@ class TestFxCommands:
         assert "'2026-13-01' is not a date" in plain(day.stderr)
         listed = await odop_sync(database_url, "fx", "list")
         assert "no rates stored" in plain(listed.stdout)
+
+
+class TestWakesWorkers:
+    async def test_on_postgresql_fx_set_tells_the_workers_of_the_agencies_selling_in_it(
+        self,
+        database_url: str,
+        backend: str,
+        engine: Any,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> None:
+        if backend != "postgresql":
+            pytest.skip("SQLite is one process: its own sweep picks the rate up")
+        async with transaction(sessionmaker) as session:
+            agency = Agency(slug="up-odop", name="UP ODOP")
+            session.add(agency)
+            await session.flush()
+            session.add(
+                MarketplaceAccount(
+                    agency_id=agency.id, adapter="usd-market", name="export",
+                    credentials_encrypted="-", currency="USD",
+                )
+            )  # fmt: skip
+            agency_id = agency.id
+        heard: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        conn = await asyncpg.connect(asyncpg_dsn(database_url))
+        try:
+            await conn.add_listener(CHANNEL, lambda *args: heard.put_nowait(json.loads(args[-1])))
+            done = await odop_sync(database_url, "fx", "set", "USD", "84.12", "--source", "RBI")
+            assert done.returncode == 0, done.stderr
+            message = await asyncio.wait_for(heard.get(), 30)
+        finally:
+            await conn.close()
+        assert (message["k"], message["a"], message["v"]) == ("catalog", agency_id, [])
