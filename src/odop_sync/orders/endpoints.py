@@ -150,7 +150,7 @@ def _order_read(order: Order, adapter: str) -> OrderRead:
 
 
 def _rate_missing(order: Order) -> str | None:
-    if order.inr_rate is not None:
+    if order.inr_rate is not None or order.currency == "INR":
         return None
     day = sales_day(order.purchased_at)
     return (
