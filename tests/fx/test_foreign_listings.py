@@ -94,6 +94,16 @@ class Shop:
 
         await eventually(arrived, EVENT_TIMEOUT)
 
+    async def settled(self, account_id: int) -> None:
+        """Until every listing of the account is live: what the marketplace accepted is saved
+        (the listing, its timeline, the attempt log) after the call returns."""
+
+        async def live() -> bool:
+            rows = await self.listings(account_id)
+            return bool(rows) and all(row["status"] == "live" for row in rows.values())
+
+        await eventually(live, EVENT_TIMEOUT)
+
     async def attempts(self, account_id: int) -> list[SyncAttempt]:
         async with self.sessionmaker() as session:
             query = select(SyncAttempt).where(SyncAttempt.account_id == account_id)
@@ -155,12 +165,7 @@ class TestNoRate:
         first = next(p for kind, p in shop.market.received if p.sku == "BHD-RUG-RED")
         assert first.mrp is not None
         assert (first.mrp.amount, first.mrp.currency) == (2615, "USD")  # ₹2,200 / 84.12 = 26.153
-
-        async def live() -> bool:
-            rows = await shop.listings(account_id)
-            return all(row["status"] == "live" for row in rows.values())
-
-        await eventually(live, EVENT_TIMEOUT)
+        await shop.settled(account_id)
         row = (await shop.listings(account_id))["BHD-RUG-RED"]
         assert row["held_reason"] is None
         assert row["desired_price"] == "1850.00"
@@ -209,6 +214,7 @@ class TestStaleRate:
         await shop.set_rate("83.50", "SBI TT", day)
         # ₹1,850.00 / 83.50 = 2215.57 → US$22.16.
         await shop.received({"BHD-RUG-RED": (2216, "USD")})
+        await shop.settled(account_id)
         row = (await shop.listings(account_id))["BHD-RUG-RED"]
         assert row["last_pushed_fx"]["source"] == "SBI TT"
 
@@ -237,6 +243,7 @@ class TestRateChange:
         await shop.set_rate("83.00", "FBIL", day)
         # ₹1,949 / 83.00 = 23.4819 → US$23.48: an offer change only (the content is the same).
         await shop.received({"BHD-RUG-RED": (2348, "USD")})
+        await shop.settled(account_id)
         assert {kind for kind, _ in shop.market.received[sent:]} == {"offer"}
         latest = [a for a in await shop.attempts(account_id) if a.operation == "push_offers"]
         assert latest and latest[-1].detail is not None
