@@ -251,7 +251,8 @@ class Pusher(EngineCore):
                 if push.halt is None:
                     await self._send(push, chunk)
 
-        await asyncio.gather(*(send(c) for c in ([work] if bulk else route.chunks(work))))
+        calls = ([work] if bulk else route.chunks(work)) if work else []  # all held: no call
+        await asyncio.gather(*(send(c) for c in calls))
         if sent is not None:
             sent.set()
         if push.deferred:
