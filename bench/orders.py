@@ -165,7 +165,8 @@ async def top_up(
                 {"agency_id": account.agency_id, "account_id": account.id,
                  "marketplace_order_id": o.order_id, "status": o.canonical_status,
                  "marketplace_status": o.status, "purchased_at": o.purchased_at,
-                 "remote_updated_at": o.purchased_at, "currency": "INR", "created_at": now,
+                 "remote_updated_at": o.purchased_at, "currency": "INR", "inr_rate": Decimal(1),
+                 "created_at": now,
                  "updated_at": now}
                 for o in chunk
             ]  # fmt: skip

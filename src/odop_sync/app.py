@@ -32,6 +32,7 @@ from odop_sync.config import Settings, get_settings
 from odop_sync.db import create_engine, create_sessionmaker, read_only
 from odop_sync.demo.loader import IMAGES_DIR, IMAGES_ROUTE
 from odop_sync.events import CatalogEvents
+from odop_sync.fx.endpoints import router as fx_router
 from odop_sync.jobs.runner import JobRunner
 from odop_sync.kit.loopback import marketplace_redirects, outbound_transport
 from odop_sync.kit.problems import FieldIssue, ValidationProblem, install_handlers, problem_response
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, workers: bool = True) -> Fas
             {"name": "accounts", "description": "marketplace seller accounts"},
             {"name": "listings", "description": "per-account listing state, issues, derivations"},
             {"name": "sync", "description": "sync now, and what the runs did"},
+            {"name": "fx", "description": "FX rates for prices and orders in other currencies"},
             {"name": "agencies", "description": "admin"},
             {"name": "ops", "description": "health, readiness, metrics"},
         ],
@@ -175,6 +177,7 @@ def _routes(app: FastAPI) -> None:
         sync_router,
         orders_router,
         sales_router,
+        fx_router,
     ):
         app.include_router(router)
     _ops_routes(app)
@@ -215,6 +218,7 @@ def _start_sync(
             owner=owner,
             accounts=settings.accounts,
             clients=app.state.clients,
+            fx=settings.fx,
         )
         if settings.sync.enabled:
             events.subscribe(sync_engine.catalog_changed)

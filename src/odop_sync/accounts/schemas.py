@@ -82,6 +82,10 @@ class AccountRead(BaseModel):
     agency_id: int
     adapter: str
     name: str
+    currency: str = Field(
+        description="the currency the marketplace prices in (ISO 4217), set by its adapter; "
+        "for any but INR, prices are converted at the FX rate in force (GET /v1/fx/rates)"
+    )
     settings: dict[str, Any] = Field(description="non-secret configuration")
     secrets_set: list[str] = Field(description="secret fields that are stored (never shown)")
     markup_percent: Decimal

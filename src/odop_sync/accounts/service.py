@@ -107,6 +107,8 @@ async def create_account(
         floor_paise=rupees_to_paise(body.floor),
         stock_buffer=body.stock_buffer,
         enabled=body.enabled,
+        # The marketplace's own currency: prices are converted into it from INR.
+        currency=cls.currency,
     )
     if not await repo.add_account(session, account):
         raise Conflict(f"this agency already has an account named {body.name!r}")
@@ -190,6 +192,7 @@ def account_read(
         agency_id=account.agency_id,
         adapter=account.adapter,
         name=account.name,
+        currency=account.currency,
         settings={k: v for k, v in stored.items() if k not in secret_names},
         secrets_set=sorted(k for k in secret_names if stored.get(k)),
         markup_percent=account.markup_percent,

@@ -1,4 +1,4 @@
-"""`odop-sync …`: serve, worker, db, keys, import, demo, config.
+"""`odop-sync …`: serve, worker, db, keys, import, demo, config, fx.
 
 One module per command group; this one assembles them into the `odop-sync` command."""
 
@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from odop_sync.cli import adapters, config, db, demo, intake, jobs, keys, sandbox, server
+from odop_sync.cli import adapters, config, db, demo, fx, intake, jobs, keys, sandbox, server
 
 app = typer.Typer(help="odop-sync: one ODOP catalog, every marketplace.", no_args_is_help=True)
 app.command()(server.serve)
@@ -21,6 +21,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(adapters.app, name="adapters")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(fx.app, name="fx")
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ def _periodic_work(settings: Settings, engine: Any) -> tuple[Any, list[Any]]:
         CredentialCipher(settings.encryption_key),
         transport=lambda: outbound_transport(None, settings.loopback_only),
         accounts=settings.accounts,
+        fx=settings.fx,
     )
     events = CatalogEvents()
     events.subscribe(sync.catalog_changed)  # an order pulled here wakes the pushes here

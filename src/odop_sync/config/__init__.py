@@ -15,7 +15,6 @@ import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -215,8 +214,6 @@ class OrderSettings(_Section):
     lease_ttl_s: float = 120.0
     max_pages_per_pull: int = 200  # then the next firing goes on from the stored cursor
     max_concurrent_accounts: int = 4
-    # INR per unit for orders in another currency whose marketplace does not give the rate.
-    inr_rates: dict[str, Decimal] = Field(default_factory=dict)
 
 
 class AccountSettings(_Section):
@@ -227,6 +224,16 @@ class AccountSettings(_Section):
 
     problem_backoff_base_s: float = 60.0
     problem_backoff_max_s: float = 3600.0
+
+
+class FxSettings(_Section):
+    """Foreign-currency prices (`odop-sync fx set`, POST /v1/fx/rates). A listing of an account
+    that sells in another currency goes out only with a rate in force that is at most this many
+    days old; otherwise it waits, saying why. RBI publishes its reference rates on business
+    days: 5 covers a weekend and a holiday. Orders take the rate in force on their purchase day
+    whatever its age."""
+
+    max_age_days: int = Field(default=5, ge=0, le=366)
 
 
 class Settings(BaseSettings):
@@ -269,6 +276,7 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     orders: OrderSettings = Field(default_factory=OrderSettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
+    fx: FxSettings = Field(default_factory=FxSettings)
 
     @classmethod
     def settings_customise_sources(

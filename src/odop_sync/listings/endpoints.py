@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from odop_sync.auth.service import read_scope
 from odop_sync.catalog.schemas import Page
-from odop_sync.deps import PrincipalDep, SessionDep
+from odop_sync.deps import PrincipalDep, SessionDep, SettingsDep
 from odop_sync.kit.problems import PROBLEM_RESPONSES
 from odop_sync.listings import service
 from odop_sync.listings.repository import ListingFilter
@@ -51,9 +51,12 @@ async def list_listings(
 
 @router.get("/listings/{listing_id}")
 async def get_listing(
-    listing_id: IdPath, session: SessionDep, principal: PrincipalDep
+    listing_id: IdPath, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
 ) -> ListingDetail:
     """One listing with its issue timeline (newest first) and how its price and quantity are
-    derived from the canonical variant and the account's rules right now."""
+    derived from the canonical variant and the account's rules right now (for an account in
+    another currency, with the conversion at the FX rate in force today)."""
     principal.require_catalog_reader()
-    return await service.get_listing_detail(session, listing_id, principal.agency_scope())
+    return await service.get_listing_detail(
+        session, listing_id, principal.agency_scope(), settings.fx.max_age_days
+    )

@@ -9,12 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.models import Listing, ListingIssue, ListingStatus, MarketplaceAccount, Variant
 
+A = MarketplaceAccount
+
 
 @dataclass(frozen=True, slots=True)
 class ListingRow:
     listing: Listing
     account_name: str
     adapter: str
+    currency: str = "INR"  # the account's
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,12 @@ async def list_listings(
     session: AsyncSession, where: ListingFilter, *, after: int, limit: int
 ) -> list[ListingRow]:
     query = (
-        select(Listing, MarketplaceAccount.name, MarketplaceAccount.adapter)
+        select(
+            Listing,
+            MarketplaceAccount.name,
+            MarketplaceAccount.adapter,
+            MarketplaceAccount.currency,
+        )
         .join(MarketplaceAccount, MarketplaceAccount.id == Listing.account_id)
         .where(Listing.id > after)
         .order_by(Listing.id)
@@ -57,7 +65,7 @@ async def list_listings(
     if where.dirty is not None:
         query = query.where(is_dirty() if where.dirty else ~is_dirty())
     rows = await session.execute(query)
-    return [ListingRow(listing, name, adapter) for listing, name, adapter in rows]
+    return [ListingRow(*row) for row in rows]
 
 
 async def get_listing(

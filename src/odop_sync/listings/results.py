@@ -16,6 +16,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.adapter_sdk import NEEDS_CATALOG_MAPPING, ItemIssue, ItemResult, ItemStatus
+from odop_sync.fx.rates import RateUsed
 from odop_sync.kit.time import utcnow
 from odop_sync.models import Listing, ListingIssue, ListingStatus
 
@@ -27,6 +28,7 @@ class Pushed:
     listing_id: int
     content_hash: str | None  # None: an offer-only push
     offer_hash: str
+    fx: RateUsed | None = None  # the FX rate its prices were converted at
 
 
 @dataclass
@@ -100,6 +102,11 @@ class ResultWriter:
         now = utcnow()
         self._issues(listing.id, result.issues, now)
         change: dict[str, Any] = {"id": listing.id, "updated_at": now, "last_pushed_at": now}
+        if pushed.fx is not None:
+            # "Which rate did the marketplace get?": the one of the price last pushed.
+            change.update(
+                fx_rate=pushed.fx.rate, fx_source=pushed.fx.source, fx_valid_on=pushed.fx.valid_on
+            )
         if result.remote_id:
             change["remote_id"] = result.remote_id[:120]
         if result.status is ItemStatus.SUBMITTED:
@@ -115,7 +122,30 @@ class ResultWriter:
             self._confirm(listing, change, pushed.content_hash, pushed.offer_hash, now)
         else:
             self._reject(listing, change, result.issues, now)
+        self._keep_held(listing, change)
         self.updates.append(change)
+
+    def hold(self, listing: Listing, code: str, reason: str) -> None:
+        """The listing cannot go out now (no usable FX rate): it waits as needs_mapping with
+        the reason (on its timeline when new) until a re-projection finds it can go."""
+        if listing.held_code != code or listing.held_reason != reason[:500]:
+            self.note(listing.id, reason, severity="warning", code=code)
+        self.updates.append(
+            {
+                "id": listing.id,
+                "updated_at": utcnow(),
+                "status": ListingStatus.NEEDS_MAPPING,
+                "held_code": code,
+                "held_reason": reason[:500],
+                "next_attempt_at": None,
+            }
+        )
+
+    @staticmethod
+    def _keep_held(listing: Listing, change: dict[str, Any]) -> None:
+        # Held back meanwhile (its submission was out when the rate went): it stays waiting.
+        if listing.held_code is not None and "status" in change:
+            change["status"] = ListingStatus.NEEDS_MAPPING
 
     def resolve(self, listing: Listing, result: ItemResult | None, *, failed: bool) -> None:
         """An async submission came back: `result` for this SKU, or none in the report."""
@@ -141,6 +171,7 @@ class ResultWriter:
         else:
             content = listing.pending_content_hash or listing.confirmed_content_hash
             self._confirm(listing, change, content, listing.pending_offer_hash, now)
+        self._keep_held(listing, change)
         self.updates.append(change)
 
     def _confirm(

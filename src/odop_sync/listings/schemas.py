@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from odop_sync.fx.schemas import RateUsedRead
 from odop_sync.models import ListingStatus, Rounding
 
 ISSUE_EXAMPLE: dict[str, Any] = {
@@ -39,6 +40,10 @@ LISTING_EXAMPLE: dict[str, Any] = {
     "last_confirmed_at": None,
     "latest_issue": ISSUE_EXAMPLE,
     "updated_at": "2025-11-20T09:14:03Z",
+    "currency": "INR",
+    "desired_price_converted": None,
+    "held_reason": None,
+    "last_pushed_fx": None,
 }
 
 
@@ -83,6 +88,18 @@ class ListingRead(BaseModel):
     last_confirmed_at: datetime | None
     latest_issue: IssueRead | None
     updated_at: datetime
+    currency: str = Field(description="the currency the account's marketplace prices in")
+    desired_price_converted: str | None = Field(
+        description="accounts not in INR: desired_price converted at the FX rate in force, in "
+        "`currency`, as last projected"
+    )
+    held_reason: str | None = Field(
+        description="why the engine holds the listing back (status needs_mapping), e.g. no "
+        "FX rate in force; null when it is not held"
+    )
+    last_pushed_fx: RateUsedRead | None = Field(
+        description="the FX rate of the price last pushed (accounts not in INR)"
+    )
 
 
 class StockDerivationRead(BaseModel):
@@ -115,6 +132,28 @@ class PriceDerivationRead(BaseModel):
     clamped_by: Literal["floor", "mrp"] | None = Field(
         description="floor: raised to the account's floor; mrp: lowered to the MRP"
     )
+    conversion: ConversionRead | None = Field(
+        default=None,
+        description="accounts not in INR: `final` converted at the FX rate in force today",
+    )
+
+
+class ConversionRead(BaseModel):
+    """The final INR price converted into the account's currency: paise ÷ rate, half up to a
+    whole cent."""
+
+    currency: str
+    inr: str = Field(description="the final price in INR, as converted")
+    rate: str | None = Field(description="INR per 1 unit; null when no rate is in force")
+    source: str | None
+    valid_on: date | None
+    amount: str | None = Field(
+        description="the price the marketplace gets, in `currency`; null when held"
+    )
+    held_reason: str | None = Field(
+        description="why no price goes out now (no rate in force, or older than "
+        "fx.max_age_days); null when it can"
+    )
 
 
 class ListingDetail(ListingRead):
@@ -145,6 +184,7 @@ class ListingDetail(ListingRead):
                         "rounded": "16799.00",
                         "final": "16799.00",
                         "clamped_by": None,
+                        "conversion": None,
                     },
                 }
             ]

@@ -7,12 +7,17 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.catalog.schemas import Page
+from odop_sync.fx import repository as fx_repo
+from odop_sync.fx.rates import INR, FxHold, FxQuote, format_rate, to_minor
+from odop_sync.fx.schemas import RateUsedRead
 from odop_sync.kit.money import paise_to_rupees
 from odop_sync.kit.problems import NotFound
+from odop_sync.kit.time import utcnow
 from odop_sync.listings import repository as repo
 from odop_sync.listings.projection import PricingRule, available_to_sell, project_price
 from odop_sync.listings.repository import ListingRow
 from odop_sync.listings.schemas import (
+    ConversionRead,
     IssueRead,
     ListingDetail,
     ListingRead,
@@ -34,6 +39,22 @@ RESERVED_BY_OPEN_ORDERS = 0
 
 def _rupees(paise: int) -> str:
     return str(paise_to_rupees(paise))
+
+
+def _major(minor: int | None) -> str | None:
+    """Minor units (cents) of a two-decimal currency as major units: 2199 → 21.99."""
+    return None if minor is None else str(paise_to_rupees(minor))
+
+
+def _last_pushed_fx(listing: Listing, currency: str) -> RateUsedRead | None:
+    if listing.fx_rate is None or listing.fx_source is None or listing.fx_valid_on is None:
+        return None
+    return RateUsedRead(
+        currency=currency,
+        rate=format_rate(Decimal(listing.fx_rate)),
+        source=listing.fx_source,
+        valid_on=listing.fx_valid_on,
+    )
 
 
 def listing_read(row: ListingRow, latest: ListingIssue | None) -> ListingRead:
@@ -64,6 +85,10 @@ def listing_read(row: ListingRow, latest: ListingIssue | None) -> ListingRead:
         last_confirmed_at=listing.last_confirmed_at,
         latest_issue=None if latest is None else IssueRead.model_validate(latest),
         updated_at=listing.updated_at,
+        currency=row.currency,
+        desired_price_converted=_major(listing.desired_price_minor),
+        held_reason=listing.held_reason,
+        last_pushed_fx=_last_pushed_fx(listing, row.currency),
     )
 
 
@@ -76,7 +101,25 @@ def pricing_rule(account: MarketplaceAccount) -> PricingRule:
     )
 
 
-def price_derivation(variant: Variant, account: MarketplaceAccount) -> PriceDerivationRead:
+def conversion(final_paise: int, quote: FxQuote) -> ConversionRead:
+    """The final INR price in the quote's currency, or why there is none now."""
+    verdict = quote.verdict()
+    rate = quote.rate
+    held = verdict if isinstance(verdict, FxHold) else None
+    return ConversionRead(
+        currency=quote.currency,
+        inr=_rupees(final_paise),
+        rate=None if rate is None else format_rate(rate.rate),
+        source=None if rate is None else rate.source,
+        valid_on=None if rate is None else rate.valid_on,
+        amount=None if held or rate is None else _major(to_minor(final_paise, rate.rate)),
+        held_reason=None if held is None else held.reason,
+    )
+
+
+def price_derivation(
+    variant: Variant, account: MarketplaceAccount, quote: FxQuote | None = None
+) -> PriceDerivationRead:
     rule = pricing_rule(account)
     derived = project_price(variant.price_paise, variant.mrp_paise, rule)
     clamped = derived.clamped_by
@@ -93,6 +136,7 @@ def price_derivation(variant: Variant, account: MarketplaceAccount) -> PriceDeri
         rounded=_rupees(derived.rounded_paise),
         final=_rupees(derived.final_paise),
         clamped_by="floor" if clamped == "floor" else "mrp" if clamped == "mrp" else None,
+        conversion=None if quote is None else conversion(derived.final_paise, quote),
     )
 
 
@@ -109,17 +153,25 @@ def stock_derivation(variant: Variant, account: MarketplaceAccount) -> StockDeri
 
 
 async def listing_detail(
-    session: AsyncSession, listing: Listing, account: MarketplaceAccount, variant: Variant
+    session: AsyncSession,
+    listing: Listing,
+    account: MarketplaceAccount,
+    variant: Variant,
+    fx_max_age_days: int = 5,
 ) -> ListingDetail:
     issues = await repo.issue_timeline(session, listing.id)
     summary = listing_read(
-        ListingRow(listing, account.name, account.adapter), issues[0] if issues else None
+        ListingRow(listing, account.name, account.adapter, account.currency),
+        issues[0] if issues else None,
     )
+    quote = None
+    if account.currency != INR:
+        quote = await fx_repo.quote(session, account.currency, utcnow().date(), fx_max_age_days)
     return ListingDetail(
         **dict(summary),
         issues=[IssueRead.model_validate(issue) for issue in issues],
         stock=stock_derivation(variant, account),
-        price=price_derivation(variant, account),
+        price=price_derivation(variant, account, quote),
     )
 
 
@@ -136,10 +188,10 @@ async def listings_page(
 
 
 async def get_listing_detail(
-    session: AsyncSession, listing_id: int, agency_scope: int | None
+    session: AsyncSession, listing_id: int, agency_scope: int | None, fx_max_age_days: int = 5
 ) -> ListingDetail:
     found = await repo.get_listing(session, listing_id, agency_scope)
     if found is None:
         raise NotFound(f"no listing {listing_id}")
     listing, account, variant = found
-    return await listing_detail(session, listing, account, variant)
+    return await listing_detail(session, listing, account, variant, fx_max_age_days)

@@ -6,6 +6,7 @@ from odop_sync.models.auth import ApiKey, ApiKeyGrant, Role
 from odop_sync.models.base import Base
 from odop_sync.models.batch import Batch, BatchRow, BatchStatus, RowStatus
 from odop_sync.models.catalog import Product, StockMovement, StockReason, Variant
+from odop_sync.models.fx import FxRate
 from odop_sync.models.job import Job, JobStatus
 from odop_sync.models.orders import (
     Order,
@@ -37,6 +38,7 @@ __all__ = [
     "Batch",
     "BatchRow",
     "BatchStatus",
+    "FxRate",
     "Job",
     "JobStatus",
     "Listing",

@@ -47,6 +47,12 @@ class Order(IdMixin, TimestampMixin, Base):
     purchased_at: Mapped[datetime]
     remote_updated_at: Mapped[datetime]
     currency: Mapped[str] = mapped_column(String(3), default="INR")
+    # INR per unit of `currency` the order is booked at (1 for INR): the marketplace's own when
+    # it gives one, else the FX store's rate in force on the purchase day (India). NULL: no rate
+    # at all yet; the order is kept but left out of the INR sales until one is set.
+    inr_rate: Mapped[Decimal | None] = mapped_column(Numeric(14, 6))
+    inr_rate_source: Mapped[str | None] = mapped_column(String(40))  # "marketplace", RBI …
+    inr_rate_date: Mapped[date | None] = mapped_column(Date)  # the store rate's valid_on
 
     lines: Mapped[list[OrderLine]] = relationship(lazy="raise", order_by="OrderLine.position")
     history: Mapped[list[OrderStatusChange]] = relationship(
@@ -75,7 +81,8 @@ class OrderLine(IdMixin, Base):
     quantity_cancelled: Mapped[int]  # as in force: all units when the order is cancelled
     quantity_returned: Mapped[int]
     unit_price_minor: Mapped[int]  # in the order's currency (paise for INR)
-    inr_rate: Mapped[Decimal] = mapped_column(Numeric(14, 6))  # booked at; 1 for INR
+    # The order's booked rate; 1 for INR, 0 while the order has none (no INR value yet).
+    inr_rate: Mapped[Decimal] = mapped_column(Numeric(14, 6))
     # The ledger side, so each unit moves exactly once however often the order is pulled:
     # units this line counts as out of stock, and of those the ones there was no stock for
     # (on hand never goes below 0), which a cancellation or return must not give back.

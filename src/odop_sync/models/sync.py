@@ -1,10 +1,21 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from odop_sync.kit.time import utcnow
@@ -54,6 +65,12 @@ class MarketplaceAccount(IdMixin, TimestampMixin, Base):
     problem_since: Mapped[datetime | None]
     problem_failures: Mapped[int] = mapped_column(default=0, server_default="0")
     problem_retry_at: Mapped[datetime | None]
+    # The currency the marketplace prices in (the adapter's `currency` when the account was
+    # created): prices are converted from INR at the FX rate in force for any other.
+    currency: Mapped[str] = mapped_column(String(3), default="INR", server_default="INR")
+    # The FX quote the last re-projection of the whole catalog used (rate, date, and whether it
+    # could be used): a pass that finds another in force re-projects everything.
+    projected_fx: Mapped[str | None] = mapped_column(String(200))
 
 
 class ListingStatus(enum.StrEnum):
@@ -105,6 +122,16 @@ class Listing(IdMixin, TimestampMixin, Base):
     # re-projects only the variants changed after it (the watermark's overlap alone re-projected
     # every variant changed in the seconds before the last projection, a whole batch's worth).
     source_changed_at: Mapped[datetime | None]
+    # Accounts in another currency: the desired price converted (minor units of the account's
+    # currency, e.g. US cents), and the FX rate of the price last pushed.
+    desired_price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    fx_rate: Mapped[Decimal | None] = mapped_column(Numeric(14, 6))
+    fx_source: Mapped[str | None] = mapped_column(String(40))
+    fx_valid_on: Mapped[date | None] = mapped_column(Date)
+    # Why the engine holds the listing back before any push (status needs_mapping), e.g.
+    # FX_RATE_MISSING, FX_RATE_STALE; cleared by the re-projection that finds it can go.
+    held_code: Mapped[str | None] = mapped_column(String(64))
+    held_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class ListingIssue(IdMixin, Base):

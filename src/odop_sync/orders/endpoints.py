@@ -15,7 +15,7 @@ from odop_sync.kit.problems import PROBLEM_RESPONSES, FieldIssue, NotFound, Vali
 from odop_sync.models import Order
 from odop_sync.orders import repository as repo
 from odop_sync.orders.schemas import OrderDetail, OrderLineRead, OrderRead, OrderStatusChangeRead
-from odop_sync.orders.service import IST
+from odop_sync.orders.service import IST, sales_day
 
 router = APIRouter(prefix="/v1", tags=["orders"], responses=PROBLEM_RESPONSES)
 
@@ -107,7 +107,7 @@ async def get_order(order_id: IdPath, session: SessionDep, principal: PrincipalD
                 quantity_returned=line.quantity_returned,
                 quantity_net=line.quantity - line.quantity_cancelled - line.quantity_returned,
                 unit_price=_major(line.unit_price_minor),
-                inr_rate=line.inr_rate,
+                inr_rate=None if order.inr_rate is None else line.inr_rate,
                 stock_out=line.stock_out,
             )
             for line in order.lines
@@ -142,4 +142,20 @@ def _order_read(order: Order, adapter: str) -> OrderRead:
         currency=order.currency,
         units=sum(line.quantity for line in order.lines),
         total=_major(sum(line.quantity * line.unit_price_minor for line in order.lines)),
+        inr_rate=order.inr_rate,
+        inr_rate_source=order.inr_rate_source,
+        inr_rate_date=order.inr_rate_date,
+        inr_rate_missing=_rate_missing(order),
+    )
+
+
+def _rate_missing(order: Order) -> str | None:
+    if order.inr_rate is not None or order.currency == "INR":
+        return None
+    day = sales_day(order.purchased_at)
+    return (
+        f"no {order.currency} rate: the marketplace gave none with the order, and the FX store "
+        f"has none valid on or before {day} (its purchase day in India); the order is left out "
+        f"of the INR sales figures until one is set with `odop-sync fx set {order.currency} "
+        f"<rate> --source <source> --date {day}` or POST /v1/fx/rates"
     )

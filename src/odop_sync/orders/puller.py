@@ -150,7 +150,7 @@ class OrderPuller:
             async with transaction(self.sessionmaker) as session:
                 if not await self._lease(session, account.id):
                     return pages, True  # the lease expired and another worker took it over
-                changed = await ingest(session, account, page, inr_rates=self.settings.inr_rates)
+                changed = await ingest(session, account, page)
                 await repo.save_cursor(session, account.id, _next_cursor(page, state))
             pages += 1
             if changed and self.events is not None:

@@ -96,6 +96,27 @@ async def orders_by_remote_id(
     return {row["marketplace_order_id"]: dict(row) for row in rows}
 
 
+async def unpriced_orders(session: AsyncSession, currency: str) -> list[dict[str, Any]]:
+    """Orders in `currency` that have no INR rate yet, locked for this transaction, by id."""
+    stmt = _for_update(
+        select(ORDERS)
+        .where(ORDERS.c.currency == currency, ORDERS.c.inr_rate.is_(None))
+        .order_by(ORDERS.c.id),
+        session,
+    )
+    return [dict(row) for row in (await session.execute(stmt)).mappings().all()]
+
+
+async def products_of(session: AsyncSession, variant_ids: Collection[int]) -> dict[int, int]:
+    """variant id → product id."""
+    if not variant_ids:
+        return {}
+    stmt = select(VARIANTS.c.id, VARIANTS.c.product_id).where(
+        matches_any(VARIANTS.c.id, list(variant_ids), session.get_bind().dialect)
+    )
+    return {int(v): int(p) for v, p in (await session.execute(stmt)).all()}
+
+
 async def insert_orders(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """Insert new orders; those another transaction inserted first are skipped (the unique key
     decides). Returns the ids of those actually inserted, by marketplace id."""

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -19,7 +19,9 @@ class OrderLineRead(BaseModel):
     quantity_returned: int
     quantity_net: int = Field(description="ordered − cancelled − returned")
     unit_price: Decimal = Field(description="in the order's currency")
-    inr_rate: Decimal = Field(description="INR per unit of the order's currency, as booked")
+    inr_rate: Decimal | None = Field(
+        description="INR per unit of the order's currency, as booked; null: no rate yet"
+    )
     stock_out: int = Field(description="units this line holds out of on-hand stock")
 
 
@@ -43,6 +45,22 @@ class OrderRead(BaseModel):
     currency: str
     units: int
     total: Decimal = Field(description="ordered units × unit price, in the order's currency")
+    inr_rate: Decimal | None = Field(
+        description="INR per unit of the order's currency it is booked at (1 for INR); null "
+        "while no rate exists (see inr_rate_missing)"
+    )
+    inr_rate_source: str | None = Field(
+        description='"marketplace" when the marketplace gave the rate, else the FX store\'s '
+        "source (RBI, FBIL …); null for INR"
+    )
+    inr_rate_date: date | None = Field(
+        description="the day the rate is valid for: the FX store rate's valid_on, or the "
+        "purchase day for the marketplace's own rate"
+    )
+    inr_rate_missing: str | None = Field(
+        description="why the order has no INR value yet, in plain words; it is left out of "
+        "the INR sales figures until a rate is set (then it is priced at once)"
+    )
 
 
 class OrderDetail(OrderRead):

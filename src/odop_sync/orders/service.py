@@ -13,8 +13,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,45 +26,26 @@ from odop_sync.models import (
     Order,
     OrderLine,
     OrderStatusChange,
-    SalesGrain,
     StockMovement,
     StockReason,
     Variant,
 )
 from odop_sync.orders import repository as repo
+from odop_sync.orders.booking import Booking, bookings
+from odop_sync.orders.lines import (
+    IST,
+    ZERO_LINE,
+    LineState,
+    Rollups,
+    sales_day,
+    stored_state,
+)
+
+# What others import from here (the endpoints, bench/orders).
+_Rollups = Rollups
+__all__ = ["IST", "LineState", "Rollups", "_Rollups", "ingest", "sales_day"]
 
 log = logging.getLogger(__name__)
-
-# Sales days are Indian days: an order placed at 23:00 IST belongs to that day, not the next.
-IST = timezone(timedelta(hours=5, minutes=30), "IST")
-ONE = Decimal(1)
-
-
-def sales_day(moment: datetime) -> date:
-    return as_utc(moment).astimezone(IST).date()
-
-
-@dataclass(frozen=True, slots=True)
-class LineState:
-    """What a stored line counts: the inputs of its stock and sales contributions."""
-
-    variant_id: int | None
-    quantity: int
-    cancelled: int
-    returned: int
-    unit_price_minor: int
-    inr_rate: Decimal
-    stock_out: int
-    stock_short: int
-    position: int
-
-    @property
-    def units_net(self) -> int:
-        return self.quantity - self.cancelled - self.returned
-
-    @property
-    def unit_paise(self) -> int:
-        return int((self.unit_price_minor * self.inr_rate).to_integral_value(ROUND_HALF_UP))
 
 
 def effective_quantities(status: OrderStatus, line: RemoteOrderLine) -> tuple[int, int]:
@@ -99,47 +80,6 @@ def _newest_per_order(orders: Iterable[RemoteOrder]) -> dict[str, RemoteOrder]:
 
 def _updated(order: RemoteOrder) -> datetime:
     return as_utc(order.updated_at or order.purchased_at)
-
-
-class _Rollups:
-    """Signed changes per rollup row, summed before they are written."""
-
-    def __init__(self, agency_id: int, account_id: int) -> None:
-        self.agency_id = agency_id
-        self.account_id = account_id
-        self.sums: dict[tuple[str, date, int], list[int]] = defaultdict(lambda: [0] * 5)
-
-    def add(self, day: date, product_key: int, line: LineState, sign: int) -> None:
-        paise = line.unit_paise
-        amounts = (
-            line.quantity,
-            line.units_net,
-            line.quantity * paise,
-            line.units_net * paise,
-            1 if line.position == 0 else 0,
-        )
-        for grain, start in ((SalesGrain.DAY, day), (SalesGrain.MONTH, day.replace(day=1))):
-            row = self.sums[(grain.value, start, product_key)]
-            for n, amount in enumerate(amounts):
-                row[n] += sign * amount
-
-    def rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "grain": grain,
-                "period_start": start,
-                "agency_id": self.agency_id,
-                "account_id": self.account_id,
-                "product_key": product_key,
-                "units": s[0],
-                "units_net": s[1],
-                "gross_paise": s[2],
-                "net_paise": s[3],
-                "orders": s[4],
-            }
-            for (grain, start, product_key), s in sorted(self.sums.items())
-            if any(s)
-        ]
 
 
 class _Ledger:
@@ -202,40 +142,10 @@ class _Ledger:
         return sorted(v for v, n in self.on_hand.items() if n != self.before[v])
 
 
-_ZERO = LineState(None, 0, 0, 0, 0, ONE, 0, 0, -1)
-
-
-def _stored_state(row: Mapping[str, Any]) -> LineState:
-    return LineState(
-        variant_id=row["variant_id"],
-        quantity=row["quantity"],
-        cancelled=row["quantity_cancelled"],
-        returned=row["quantity_returned"],
-        unit_price_minor=row["unit_price_minor"],
-        inr_rate=Decimal(row["inr_rate"]),
-        stock_out=row["stock_out"],
-        stock_short=row["stock_short"],
-        position=row["position"],
-    )
-
-
-def _inr_rate(order: RemoteOrder, inr_rates: Mapping[str, Decimal]) -> Decimal:
-    if order.currency == "INR":
-        return ONE
-    rate = order.inr_rate or inr_rates.get(order.currency)
-    if rate is None:
-        # Kept, with no rupee value, rather than dropped: units and stock still count.
-        log.warning("order %s: no INR rate for %s", order.order_id, order.currency)
-        return Decimal(0)
-    return rate
-
-
 async def ingest(
     session: AsyncSession,
     account: MarketplaceAccount,
     page: OrderPage,
-    *,
-    inr_rates: Mapping[str, Decimal] | None = None,
 ) -> list[int]:
     """Upsert one page of an account's orders in the caller's transaction; returns the ids of
     the variants whose on-hand stock changed (every account selling them needs a push)."""
@@ -246,10 +156,11 @@ async def ingest(
     if not incoming:
         return []
     stored = await repo.orders_by_remote_id(session, account.id, incoming)
-    new_orders = await _insert_fresh(session, account, incoming, stored, now)
+    booked = await bookings(session, incoming, stored)
+    new_orders = await _insert_fresh(session, account, incoming, stored, now, booked)
     stored_lines = await _lines_by_order(session, stored)
     variants = await _variants_touched(session, account, incoming, stored_lines)
-    batch = _Batch(account, variants, now, inr_rates or {})
+    batch = _Batch(account, variants, now, booked)
     for remote_id, remote in incoming.items():
         is_new = remote_id in new_orders
         order = new_orders[remote_id] if is_new else stored[remote_id]
@@ -263,13 +174,14 @@ async def _insert_fresh(
     incoming: Mapping[str, RemoteOrder],
     stored: dict[str, dict[str, Any]],
     now: datetime,
+    bookings: Mapping[str, Booking],
 ) -> dict[str, dict[str, Any]]:
     """Insert the orders not stored yet; returns the rows this transaction inserted, by remote
     id. Orders another transaction stored first are read into `stored`."""
     fresh = [o for remote_id, o in incoming.items() if remote_id not in stored]
     if not fresh:
         return {}
-    rows = {o.order_id: _order_row(account, o, now) for o in fresh}
+    rows = {o.order_id: _order_row(account, o, now, bookings[o.order_id]) for o in fresh}
     inserted = await repo.insert_orders(session, list(rows.values()))
     if len(inserted) < len(fresh):
         # Another transaction stored some first; the unique key won, read theirs.
@@ -329,17 +241,17 @@ class _Batch:
         account: MarketplaceAccount,
         variants: Iterable[repo.VariantStock],
         now: datetime,
-        inr_rates: Mapping[str, Decimal],
+        bookings: Mapping[str, Booking],
     ) -> None:
         variants = list(variants)
         self.now = now
-        self.inr_rates = inr_rates
+        self.bookings = bookings
         self.by_sku = {v.sku: v for v in variants}
         self.product_of = {v.id: v.product_id for v in variants}
         self.ledger = _Ledger(
             {v.id: v.stock_on_hand for v in variants}, f"account:{account.id}", now
         )
-        self.rollups = _Rollups(account.agency_id, account.id)
+        self.rollups = Rollups(account.agency_id, account.id)
         self.order_updates: list[dict[str, Any]] = []
         self.history: list[dict[str, Any]] = []
         self.line_inserts: list[dict[str, Any]] = []
@@ -376,6 +288,7 @@ class _Batch:
                     "purchased_at": as_utc(remote.purchased_at),
                     "remote_updated_at": updated,
                     "currency": remote.currency,
+                    **self.bookings[remote_id].columns(),
                     "updated_at": self.now,
                 }
             )
@@ -385,7 +298,7 @@ class _Batch:
             status=remote.canonical_status,
             old_day=sales_day(order["purchased_at"]),
             new_day=sales_day(remote.purchased_at),
-            inr_rate=_inr_rate(remote, self.inr_rates),
+            inr_rate=self.bookings[remote_id].line_rate,
         )
         for position, (key, line) in enumerate(
             zip(line_keys(remote.lines), remote.lines, strict=True)
@@ -400,7 +313,7 @@ class _Batch:
         line: RemoteOrderLine,
         row: Mapping[str, Any] | None,
     ) -> None:
-        old = _ZERO if row is None else _stored_state(row)
+        old = ZERO_LINE if row is None else stored_state(row)
         variant = self.by_sku.get(line.sku)
         # A line keeps the variant it was matched to; an unknown SKU matches once it exists.
         variant_id = old.variant_id or (variant.id if variant else None)
@@ -456,8 +369,11 @@ class _Batch:
         return changed
 
 
-def _order_row(account: MarketplaceAccount, order: RemoteOrder, now: datetime) -> dict[str, Any]:
+def _order_row(
+    account: MarketplaceAccount, order: RemoteOrder, now: datetime, booking: Booking
+) -> dict[str, Any]:
     return {
+        **booking.columns(),
         "agency_id": account.agency_id,
         "account_id": account.id,
         "marketplace_order_id": order.order_id,

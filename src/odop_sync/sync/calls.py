@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -26,7 +26,7 @@ from odop_sync.adapter_sdk import (
     RateLimitedError,
     RetryableAdapterError,
 )
-from odop_sync.config import SyncSettings
+from odop_sync.config import FxSettings, SyncSettings
 from odop_sync.db import transaction
 from odop_sync.kit.time import utcnow
 from odop_sync.listings.results import ResultWriter
@@ -62,6 +62,7 @@ class EngineCore:
     sessionmaker: async_sessionmaker[AsyncSession]
     read_sessionmaker: async_sessionmaker[AsyncSession]
     settings: SyncSettings
+    fx_settings: FxSettings
     time_scale: float
     _accounts: dict[int, AccountState]
 
@@ -74,8 +75,10 @@ class EngineCore:
         call: Callable[[], Awaitable[T]],
         attempts: list[dict[str, Any]],
         route: str = "",
+        detail: Mapping[str, Any] | None = None,
     ) -> T:
-        """One marketplace call with in-process retries; every try goes to the attempt log."""
+        """One marketplace call with in-process retries; every try goes to the attempt log
+        (with `detail` added to what it records, e.g. the FX rate of the prices sent)."""
         settings = self.settings
 
         def wait(retry_state: RetryCallState) -> float:
@@ -104,12 +107,24 @@ class EngineCore:
                 except AdapterError as exc:
                     outcome = "retryable" if exc.retryable else "permanent"
                     attempts.append(
-                        _attempt(account_id, operation, items, outcome, started, clock, exc, route)
+                        _attempt(
+                            account_id,
+                            operation,
+                            items,
+                            outcome,
+                            started,
+                            clock,
+                            exc,
+                            route,
+                            detail,
+                        )
                     )
                     SYNC_CALLS.labels(adapter.slug, operation, outcome).inc()
                     raise
                 attempts.append(
-                    _attempt(account_id, operation, items, "ok", started, clock, None, route)
+                    _attempt(
+                        account_id, operation, items, "ok", started, clock, None, route, detail
+                    )
                 )
                 SYNC_CALLS.labels(adapter.slug, operation, "ok").inc()
                 self._accounts.setdefault(account_id, AccountState()).calls_ok += 1
@@ -148,6 +163,7 @@ class EngineCore:
                         "desired_content_hash": desired[row.id].content_hash,
                         "desired_offer_hash": desired[row.id].offer_hash,
                         "desired_price_paise": desired[row.id].price.final_paise,
+                        "desired_price_minor": desired[row.id].price_minor,
                         "desired_quantity": desired[row.id].stock.available_to_sell,
                     }
                     for row in desired_rows
@@ -166,8 +182,10 @@ def _attempt(
     clock: float,
     exc: AdapterError | None,
     route: str,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     detail: dict[str, Any] = {"route": route} if route else {}
+    detail.update(extra or {})
     if exc is not None:
         detail.update(
             {"error_type": type(exc).__name__, "status_code": exc.status_code, "code": exc.code}

@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from odop_sync.adapter_sdk import ListingPayload, Money, OfferUpdate, PackageDimensions
 from odop_sync.catalog.districts import District, district_by_code
+from odop_sync.fx.rates import INR, FxHold, FxQuote, RateUsed, to_minor
+from odop_sync.kit.time import utcnow
 from odop_sync.listings.projection import (
     PriceDerivation,
     PricingRule,
@@ -37,9 +41,12 @@ class AccountRules:
     adapter: str
     pricing: PricingRule
     stock_buffer: int
+    # The account's currency and, when it is not INR, the FX quote its prices convert at.
+    currency: str = INR
+    fx: FxQuote | None = None
 
     @classmethod
-    def of(cls, account: MarketplaceAccount) -> AccountRules:
+    def of(cls, account: MarketplaceAccount, fx: FxQuote | None = None) -> AccountRules:
         return cls(
             account_id=account.id,
             adapter=account.adapter,
@@ -50,6 +57,8 @@ class AccountRules:
                 floor_paise=account.floor_paise,
             ),
             stock_buffer=account.stock_buffer,
+            currency=account.currency or INR,
+            fx=fx,
         )
 
 
@@ -63,6 +72,70 @@ class Desired:
     offer_hash: str
     price: PriceDerivation
     stock: StockDerivation
+    # Accounts in another currency: the rate the payloads were converted at, and the price
+    # the marketplace gets in that currency's minor units.
+    fx: RateUsed | None = None
+    price_minor: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A listing that cannot go out now (no FX rate in force, or too old): nothing is pushed,
+    and the listing waits as needs_mapping with `hold.reason` on its timeline."""
+
+    variant_id: int
+    sku: str
+    hold: FxHold
+    price: PriceDerivation
+    stock: StockDerivation
+
+
+Projection = Desired | Held
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def convert_amounts(payload: _M, rate: RateUsed) -> _M:
+    """The payload with every INR amount in it converted into `rate.currency` (minor units,
+    half up): for a listing its price, MRP and each B2B tier price, for an offer its price and
+    MRP, and any Money a later field adds. Works on the finished payload, whatever it carries."""
+    updates = {}
+    for name in type(payload).model_fields:
+        value = getattr(payload, name)
+        converted = _converted(value, rate)
+        if converted is not value:
+            updates[name] = converted
+    return payload.model_copy(update=updates) if updates else payload
+
+
+def _converted(value: Any, rate: RateUsed) -> Any:
+    if isinstance(value, Money):
+        if value.currency != INR:
+            return value
+        return Money(amount=to_minor(value.amount, rate.rate), currency=rate.currency)
+    if isinstance(value, BaseModel):
+        return convert_amounts(value, rate)
+    if isinstance(value, tuple):
+        items = tuple(_converted(item, rate) for item in value)
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    return value
+
+
+def _hashes(content: ListingPayload, offer: OfferUpdate) -> tuple[str, str]:
+    """The content hash (the offer's fields left out) and the offer hash of a desired state."""
+    dumped = content.model_dump(mode="json")
+    content_hash = state_hash({k: v for k, v in dumped.items() if k not in OFFER_FIELDS})
+    # The extras ride along for calls that name the catalog product (Flipkart's FSN); they are
+    # content, hashed there: a changed FSN re-sends the whole listing, not just the offer.
+    offer_hash = state_hash(offer.model_dump(mode="json", exclude={"marketplace_attributes"}))
+    return content_hash, offer_hash
+
+
+def _rate_for(rules: AccountRules) -> RateUsed | FxHold | None:
+    """The rate the account's prices convert at, why there is none, or None (INR)."""
+    if rules.currency == INR:
+        return None
+    return (rules.fx or FxQuote(rules.currency, utcnow().date(), None, 0)).verdict()
 
 
 def _bullets(product: Product, variant: Variant, district: District | None) -> tuple[str, ...]:
@@ -97,7 +170,7 @@ def project(
     rules: AccountRules,
     *,
     reserved: int = 0,
-) -> Desired:
+) -> Projection:
     price = project_price(variant.price_paise, variant.mrp_paise, rules.pricing)
     stock = available_to_sell(variant.stock_on_hand, reserved, rules.stock_buffer)
     district = district_by_code(product.district_code)
@@ -148,11 +221,14 @@ def project(
         quantity=stock.available_to_sell,
         marketplace_attributes=extras,
     )
-    dumped = content.model_dump(mode="json")
-    content_hash = state_hash({k: v for k, v in dumped.items() if k not in OFFER_FIELDS})
-    # The extras ride along for calls that name the catalog product (Flipkart's FSN); they are
-    # content, hashed there: a changed FSN re-sends the whole listing, not just the offer.
-    offer_hash = state_hash(offer.model_dump(mode="json", exclude={"marketplace_attributes"}))
+    rate = _rate_for(rules)
+    if isinstance(rate, FxHold):
+        return Held(variant.id, variant.sku, rate, price, stock)
+    if rate is not None:
+        # The pricing rule works in INR (markup, rounding, floor, MRP); what it gives is
+        # converted last, at the rate in force.
+        content, offer = convert_amounts(content, rate), convert_amounts(offer, rate)
+    content_hash, offer_hash = _hashes(content, offer)
     return Desired(
         variant_id=variant.id,
         sku=variant.sku,
@@ -162,4 +238,6 @@ def project(
         offer_hash=offer_hash,
         price=price,
         stock=stock,
+        fx=rate,
+        price_minor=None if rate is None else offer.price.amount,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.adapter_sdk import Money, RemoteListingState
@@ -35,7 +35,13 @@ async def live_listings(
 ) -> list[LiveListing]:
     """Confirmed listings of the account (the ones a marketplace-side change can drift), by id."""
     rows = await session.execute(
-        select(Listing.id, Listing.sku, Listing.desired_price_paise, Listing.desired_quantity)
+        select(
+            Listing.id,
+            Listing.sku,
+            # In the account's currency: converted for an account that does not sell in INR.
+            func.coalesce(Listing.desired_price_minor, Listing.desired_price_paise),
+            Listing.desired_quantity,
+        )
         .where(
             Listing.account_id == account_id,
             Listing.status == ListingStatus.LIVE,
@@ -62,8 +68,11 @@ def drift_of(
         )
     found: list[str] = []
     if remote.price is not None and sent is not None and remote.price.amount != sent:
+        currency = remote.price.currency
         found.append(
-            f"price {remote.price.to_decimal()} instead of {Money(amount=sent).to_decimal()}"
+            f"price {remote.price.to_decimal()} instead of "
+            f"{Money(amount=sent, currency=currency).to_decimal()}"
+            + ("" if currency == "INR" else f" {currency}")
         )
     # Less stock there than sent is what a sale does before its order is pulled (the marketplace
     # counts it down itself): pushing the old number back would sell units twice, so only more

@@ -41,7 +41,7 @@ from odop_sync.adapter_sdk import (
     AuthenticationError,
     PermanentAdapterError,
 )
-from odop_sync.config import AccountSettings, SyncSettings
+from odop_sync.config import AccountSettings, FxSettings, SyncSettings
 from odop_sync.db import reader_of, transaction
 from odop_sync.kit.time import utcnow
 from odop_sync.metrics import LEASES_HELD
@@ -92,11 +92,13 @@ class SyncEngine(Pusher, Reconciler, RunProcessor):
         owner: str | None = None,
         accounts: AccountSettings | None = None,
         clients: AdapterFactory | None = None,
+        fx: FxSettings | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.read_sessionmaker = reader_of(sessionmaker)
         self.settings = settings
         self.account_settings = accounts or AccountSettings()
+        self.fx_settings = fx or FxSettings()
         self.adapters = adapters
         self.cipher = cipher
         # The process's adapters (one per account, one rate limiter per account and operation);
@@ -373,14 +375,17 @@ class SyncEngine(Pusher, Reconciler, RunProcessor):
 
     async def _pass(self, account_id: int, state: AccountState) -> PassReport:
         report = PassReport()
-        full = False
         account: MarketplaceAccount | None = None
         plan: repo.RefreshPlan | None = None  # recorded chunk by chunk while pushing
+        max_age = self.fx_settings.max_age_days
         if not (state.full or state.variant_ids):
             # Nothing named to re-project (the item route, window after window; a sweep): read
             # the account without queueing for SQLite's write lock behind every other writer.
             async with self.read_sessionmaker() as session:
                 account = await session.get(MarketplaceAccount, account_id)
+                fx_moved = account is not None and repo.fx_moved(
+                    account, await repo.fx_quote(session, account, max_age)
+                )
                 if account is not None and state.scan and account.projected_at is not None:
                     lag = timedelta(seconds=self.settings.projection_overlap_s)
                     since = account.projected_at - lag
@@ -390,7 +395,7 @@ class SyncEngine(Pusher, Reconciler, RunProcessor):
                     if not changed:
                         # Nothing changed since the watermark; it stays where it is.
                         state.scan = False
-            if account is not None and (account.projected_at is None or state.scan):
+            if account is not None and (account.projected_at is None or state.scan or fx_moved):
                 account = None  # the write path below re-projects
         if account is None:
             async with transaction(self.sessionmaker) as session:
@@ -398,24 +403,7 @@ class SyncEngine(Pusher, Reconciler, RunProcessor):
                 if account is None or not account.enabled:
                     report.halted, report.gone = "the account is gone or disabled", True
                     return report
-                full, ids, scan = state.full, sorted(state.variant_ids), state.scan
-                state.full, state.scan = False, False
-                state.variant_ids.clear()
-                if full and state.reconcile_after is None:
-                    state.reconcile_after = 0  # read every confirmed listing back, page by page
-                overlap = self.settings.projection_overlap_s
-                if full:
-                    plan = await repo.plan_refresh(session, account, full=True, overlap_s=overlap)
-                else:
-                    if ids:
-                        await repo.refresh_desired(session, account, variant_ids=ids)
-                    if scan or account.projected_at is None:
-                        plan = await repo.plan_refresh(session, account, overlap_s=overlap)
-                if plan is not None and not self._project_while_pushing(account, plan):
-                    for chunk in plan.chunks():
-                        await repo.refresh_chunk(session, account, plan, chunk)
-                    await repo.finish_refresh(session, account, plan)
-                    plan = None
+                plan = await self._reproject(session, account, state)
         elif not account.enabled:
             report.halted, report.gone = "the account is gone or disabled", True
             return report
@@ -442,6 +430,36 @@ class SyncEngine(Pusher, Reconciler, RunProcessor):
             else:
                 raise
         return report
+
+    async def _reproject(
+        self, session: AsyncSession, account: MarketplaceAccount, state: AccountState
+    ) -> repo.RefreshPlan | None:
+        """Re-project what the account's state asks for (named variants, a scan, everything),
+        in the caller's transaction; returns a plan still to be recorded while pushing."""
+        full, ids, scan = state.full, sorted(state.variant_ids), state.scan
+        state.full, state.scan = False, False
+        state.variant_ids.clear()
+        if full and state.reconcile_after is None:
+            state.reconcile_after = 0  # read every confirmed listing back, page by page
+        overlap = self.settings.projection_overlap_s
+        # The plan converts at this quote throughout and the account remembers it: a rate set
+        # meanwhile differs from it, so the next pass re-projects again.
+        fx = await repo.fx_quote(session, account, self.fx_settings.max_age_days)
+        plan = None
+        if full or repo.fx_moved(account, fx):
+            # Another FX quote in force changes every converted price: all of them.
+            plan = await repo.plan_refresh(session, account, full=True, overlap_s=overlap, fx=fx)
+        else:
+            if ids:
+                await repo.refresh_desired(session, account, variant_ids=ids, fx=fx)
+            if scan or account.projected_at is None:
+                plan = await repo.plan_refresh(session, account, overlap_s=overlap, fx=fx)
+        if plan is not None and not self._project_while_pushing(account, plan):
+            for chunk in plan.chunks():
+                await repo.refresh_chunk(session, account, plan, chunk)
+            await repo.finish_refresh(session, account, plan)
+            plan = None
+        return plan
 
     def _project_while_pushing(self, account: MarketplaceAccount, plan: repo.RefreshPlan) -> bool:
         """Whether to record this re-projection chunk by chunk while the item route pushes what

@@ -115,3 +115,18 @@ class PgNotifier:
                 await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
         except Exception as exc:
             log.warning("NOTIFY failed (%s)", type(exc).__name__)
+
+
+async def notify_catalog_changed(session: Any, agency_ids: Sequence[int], origin: str) -> None:
+    """From a process without a notifier of its own (the CLI): tell the workers listening on
+    PostgreSQL that these agencies' accounts should look again, as `catalog_changed` does.
+    NOTIFY inside the caller's transaction goes out when it commits, so nobody looks early."""
+    from sqlalchemy import text
+
+    for agency_id in agency_ids:
+        payload = json.dumps(
+            {"o": origin, "k": "catalog", "a": agency_id, "v": []}, separators=(",", ":")
+        )
+        await session.execute(
+            text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
+        )

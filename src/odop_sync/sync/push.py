@@ -28,6 +28,7 @@ from odop_sync.models import Listing, MarketplaceAccount
 from odop_sync.sync import repository as repo
 from odop_sync.sync import routing
 from odop_sync.sync.calls import EngineCore
+from odop_sync.sync.desired import Desired, Held
 
 _P = TypeVar("_P", ListingPayload, OfferUpdate)
 
@@ -141,7 +142,8 @@ class Pusher(EngineCore):
                     limit=self.settings.feed_max_items,
                     variants_upto=upto,
                 )
-                desired = await repo.project_listings(session, account, listings)
+                fx = await repo.fx_quote(session, account, self.fx_settings.max_age_days)
+                desired = await repo.project_listings(session, account, listings, fx)
             if listings:
                 pushed += await self._push(
                     account, adapter, route, listings, desired, route.bulk(len(listings))
@@ -180,7 +182,8 @@ class Pusher(EngineCore):
                         variants_upto=upto,
                     )
                     if rows or frontier is None or upto is None:
-                        return rows, await repo.project_listings(session, account, rows)
+                        fx = await repo.fx_quote(session, account, self.fx_settings.max_age_days)
+                        return rows, await repo.project_listings(session, account, rows, fx)
                 # Nothing due among what the re-projection has recorded yet: its next chunk.
                 await frontier.moved_since(version)
 
@@ -227,9 +230,11 @@ class Pusher(EngineCore):
         sent: asyncio.Event | None = None,
     ) -> int:
         """Push these listings and save the results; `sent` is set once the calls are done
-        (before the save)."""
-        work = [row for row in listings if row.id in desired]
-        if not work:
+        (before the save). A listing whose fresh projection is held (no usable FX rate) is not
+        sent: it waits, saying why."""
+        work = [row for row in listings if isinstance(desired.get(row.id), Desired)]
+        held = [row for row in listings if isinstance(desired.get(row.id), Held)]
+        if not work and not held:
             return 0
         # What is pushed now is the listing's desired state from here on (the projection may be
         # newer than the stored hashes when a change has not been refreshed yet).
@@ -237,6 +242,8 @@ class Pusher(EngineCore):
             want = desired[row.id]
             row.desired_content_hash, row.desired_offer_hash = want.content_hash, want.offer_hash
         push = _Push(account, adapter, route, desired, bulk, self._writer(adapter, source="push"))
+        for row in held:
+            push.writer.hold(row, desired[row.id].hold.code, desired[row.id].hold.reason)
         gate = asyncio.Semaphore(1 if bulk else max(1, self.settings.item_concurrency))
 
         async def send(chunk: list[Listing]) -> None:
@@ -244,7 +251,8 @@ class Pusher(EngineCore):
                 if push.halt is None:
                     await self._send(push, chunk)
 
-        await asyncio.gather(*(send(c) for c in ([work] if bulk else route.chunks(work))))
+        calls = ([work] if bulk else route.chunks(work)) if work else []  # all held: no call
+        await asyncio.gather(*(send(c) for c in calls))
         if sent is not None:
             sent.set()
         if push.deferred:
@@ -268,9 +276,13 @@ class Pusher(EngineCore):
                 row.id,
                 desired[row.id].content_hash if content else None,
                 desired[row.id].offer_hash,
+                desired[row.id].fx,
             )
             for row in chunk
         }
+        # Every attempt of an account in another currency records the rate its prices carry.
+        rates = {desired[row.id].fx for row in chunk} - {None}
+        detail = {"fx": rates.pop().detail()} if len(rates) == 1 else None
         # The marketplace's id as last confirmed rides along (outside the hashed desired state)
         # for marketplaces whose calls name their own product id (Alibaba.com).
         payloads = [_with_remote_id(desired[row.id].content, row.remote_id) for row in chunk]
@@ -291,6 +303,7 @@ class Pusher(EngineCore):
                 call,
                 push.attempts,
                 route,
+                detail,
             )
         except RetryableAdapterError:
             push.deferred.extend(chunk)

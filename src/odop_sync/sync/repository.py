@@ -16,17 +16,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from odop_sync.accounts import problems
+from odop_sync.fx import repository as fx_repo
+from odop_sync.fx.rates import INR, FxQuote
 from odop_sync.kit.time import utcnow
 from odop_sync.models import (
     AccountLease,
     Listing,
+    ListingIssue,
     ListingStatus,
     MarketplaceAccount,
     Producer,
     Product,
     Variant,
 )
-from odop_sync.sync.desired import AccountRules, Desired, project
+from odop_sync.sync import listing_rows
+from odop_sync.sync.desired import AccountRules, Held, Projection, project
 
 # Listings the engine leaves alone until a person (or a changed product) acts.
 WAITING = (ListingStatus.PAUSED, ListingStatus.NEEDS_MAPPING)
@@ -80,6 +84,23 @@ async def release_lease(session: AsyncSession, account_id: int, owner: str) -> N
 
 
 # desired state -----------------------------------------------------------------------------
+
+
+async def fx_quote(
+    session: AsyncSession, account: MarketplaceAccount, max_age_days: int
+) -> FxQuote | None:
+    """The FX quote an account in another currency converts its prices at today (UTC); None
+    for an INR account."""
+    if (account.currency or INR) == INR:
+        return None
+    return await fx_repo.quote(session, account.currency, utcnow().date(), max_age_days)
+
+
+def fx_moved(account: MarketplaceAccount, fx: FxQuote | None) -> bool:
+    """Whether the quote in force differs from the one the account's whole catalog was last
+    projected with (a rate set, replaced, come into force or grown too old): every listing's
+    converted price may change, so everything is re-projected."""
+    return fx is not None and fx.key != account.projected_fx
 
 
 async def enabled_accounts(
@@ -170,14 +191,6 @@ class RefreshResult:
     changed: int = 0
 
 
-def _dirty(listing: Listing | dict[str, Any], desired: Desired) -> bool:
-    get = listing.get if isinstance(listing, dict) else lambda k: getattr(listing, k)
-    return (
-        get("confirmed_content_hash") != desired.content_hash
-        or get("confirmed_offer_hash") != desired.offer_hash
-    )
-
-
 @dataclass
 class RefreshPlan:
     """What one re-projection covers: the variant ids, in ascending order (projected chunk by
@@ -189,6 +202,10 @@ class RefreshPlan:
     started: datetime
     watermark: bool  # a scan or a full pass (not named variants): advances projected_at
     result: RefreshResult = field(default_factory=RefreshResult)
+    # The FX quote every chunk converts at (accounts in another currency), and whether the plan
+    # covers the whole catalog (then the account remembers the quote: see `fx_moved`).
+    fx: FxQuote | None = None
+    covers_all: bool = False
 
     def chunks(self, size: int = REFRESH_CHUNK) -> list[Sequence[int]]:
         return list(_chunks(self.todo, size))
@@ -201,9 +218,11 @@ async def plan_refresh(
     variant_ids: Sequence[int] | None = None,
     full: bool = False,
     overlap_s: float = 10.0,
+    fx: FxQuote | None = None,
 ) -> RefreshPlan:
     """The variants a re-projection covers: the given ids, or those changed since the account's
-    watermark (less `overlap_s`), or all of them."""
+    watermark (less `overlap_s`), or all of them. `fx`: the quote to convert at (read after
+    the plan's start, so a rate set meanwhile is seen by the next pass)."""
     started = utcnow()
     since = None
     if variant_ids is None and not full and account.projected_at is not None:
@@ -215,7 +234,8 @@ async def plan_refresh(
         todo = await catalog_ids(session, account.agency_id, since=since, account_id=unstamped)
     else:
         todo = sorted(set(variant_ids))
-    return RefreshPlan(todo, started, watermark=variant_ids is None)
+    covers_all = variant_ids is None and since is None
+    return RefreshPlan(todo, started, watermark=variant_ids is None, fx=fx, covers_all=covers_all)
 
 
 async def refresh_chunk(
@@ -223,7 +243,7 @@ async def refresh_chunk(
 ) -> None:
     """Re-project these variants (a chunk of the plan) and record their desired hashes."""
     started, result = plan.started, plan.result
-    rules = AccountRules.of(account)
+    rules = AccountRules.of(account, plan.fx)
     rows = await load_catalog(session, account.agency_id, variant_ids=ids)
     result.projected += len(rows)
     if not rows:
@@ -231,28 +251,49 @@ async def refresh_chunk(
     desired = {d.variant_id: d for d in (project(v, p, pr, rules) for v, p, pr in rows)}
     stamps = {v.id: max(v.updated_at, p.updated_at, pr.updated_at) for v, p, pr in rows}
     existing = await _listings_of(session, account.id, sorted(desired))
-    inserts, updates, restamps = [], [], []
+    inserts, held_inserts, updates, restamps = [], [], [], []
+    timeline: list[dict[str, Any]] = []
     for variant_id, want in desired.items():
         have = existing.get(variant_id)
         stamp = stamps[variant_id]
-        if have is None:
-            inserts.append(_new_listing(account.id, variant_id, want, stamp, started))
+        if isinstance(want, Held):
+            if have is None:
+                held_inserts.append(
+                    listing_rows.new_listing(account.id, variant_id, want, stamp, started)
+                )
+            else:
+                updates.append(listing_rows.hold_change(have, want, stamp, started, timeline))
+        elif have is None:
+            inserts.append(listing_rows.new_listing(account.id, variant_id, want, stamp, started))
         elif (
-            have.desired_content_hash == want.content_hash
+            have.held_code is None
+            and have.desired_content_hash == want.content_hash
             and have.desired_offer_hash == want.offer_hash
             and have.sku == want.sku
         ):
             if have.source_changed_at != stamp:
                 restamps.append({"id": have.id, "source_changed_at": stamp})
         else:
-            updates.append(_listing_change(have, want, stamp, started))
-    if inserts:
-        await session.execute(insert(Listing), inserts)
+            if have.held_code is not None:
+                timeline.append(listing_rows.released(have.id, want, started))
+            updates.append(listing_rows.listing_change(have, want, stamp, started))
+    for batch in (inserts, held_inserts):
+        if batch:
+            await session.execute(insert(Listing), batch)
+    if held_inserts:
+        # The new listings' ids, for the reason on their timelines.
+        new = await _listings_of(session, account.id, [row["variant_id"] for row in held_inserts])
+        for row in held_inserts:
+            timeline.append(
+                listing_rows.held_note(new[row["variant_id"]].id, row["held_code"], started, row)
+            )
     if updates:
         await session.execute(update(Listing), updates)
     if restamps:
         await session.execute(update(Listing), restamps)
-    result.created += len(inserts)
+    if timeline:
+        await session.execute(insert(ListingIssue), timeline)
+    result.created += len(inserts) + len(held_inserts)
     result.changed += len(updates)
 
 
@@ -269,77 +310,21 @@ async def _listings_of(
     return existing
 
 
-def _new_listing(
-    account_id: int, variant_id: int, want: Desired, stamp: datetime, started: datetime
-) -> dict[str, Any]:
-    """The row of a variant the account has no listing for yet: pending, dirty from now."""
-    return {
-        "account_id": account_id,
-        "variant_id": variant_id,
-        "sku": want.sku,
-        "source_changed_at": stamp,
-        "status": ListingStatus.PENDING,
-        "desired_content_hash": want.content_hash,
-        "desired_offer_hash": want.offer_hash,
-        "desired_price_paise": want.price.final_paise,
-        "desired_quantity": want.stock.available_to_sell,
-        "dirty_since": started,
-        "failure_count": 0,
-        "created_at": started,
-        "updated_at": started,
-    }
-
-
-def _listing_change(
-    have: Listing, want: Desired, stamp: datetime, started: datetime
-) -> dict[str, Any]:
-    """The update of a listing whose desired state (or SKU) changed, and the status that
-    follows from it."""
-    change: dict[str, Any] = {
-        "id": have.id,
-        "sku": want.sku,
-        "source_changed_at": stamp,
-        "desired_content_hash": want.content_hash,
-        "desired_offer_hash": want.offer_hash,
-        "desired_price_paise": want.price.final_paise,
-        "desired_quantity": want.stock.available_to_sell,
-        "updated_at": started,
-    }
-    dirty = _dirty(have, want)
-    change["dirty_since"] = (have.dirty_since or started) if dirty else None
-    remapped = (
-        have.status is ListingStatus.NEEDS_MAPPING
-        and have.desired_content_hash != want.content_hash
-    )
-    if have.status in (ListingStatus.REJECTED, ListingStatus.PAUSED) or remapped:
-        # The product changed: what was refused may now pass. Try again at once. (A
-        # listing waiting for its catalog mapping waits on until its content changes:
-        # the mapping is content, a new price alone does not map it.)
-        change.update(
-            status=ListingStatus.PENDING,
-            failure_count=0,
-            failure_signature=None,
-            paused_reason=None,
-            next_attempt_at=None,
-        )
-    elif have.status is ListingStatus.LIVE and dirty:
-        change["status"] = ListingStatus.PENDING
-    elif have.status is ListingStatus.PENDING and not dirty:
-        change["status"] = ListingStatus.LIVE
-    return change
-
-
 async def finish_refresh(
     session: AsyncSession, account: MarketplaceAccount, plan: RefreshPlan
 ) -> None:
     """Every chunk of the plan is recorded: advance the account's watermark (scans, full)."""
     if not plan.watermark:
         return
+    values: dict[str, Any] = {"projected_at": plan.started}
+    if plan.covers_all:
+        values["projected_fx"] = None if plan.fx is None else plan.fx.key
+        account.projected_fx = values["projected_fx"]
     account.projected_at = plan.started
     await session.execute(
         update(MarketplaceAccount)
         .where(MarketplaceAccount.id == account.id)
-        .values(projected_at=plan.started)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 
@@ -351,6 +336,7 @@ async def refresh_desired(
     variant_ids: Sequence[int] | None = None,
     full: bool = False,
     overlap_s: float = 10.0,
+    fx: FxQuote | None = None,
 ) -> RefreshResult:
     """Re-project the variants that changed (given ids, or since the account's watermark, or
     all) and record their desired hashes: new listings are created, changed ones become dirty,
@@ -358,7 +344,7 @@ async def refresh_desired(
     caller's transaction; the engine also runs a plan chunk by chunk (each committed on its
     own) to push while it projects."""
     plan = await plan_refresh(
-        session, account, variant_ids=variant_ids, full=full, overlap_s=overlap_s
+        session, account, variant_ids=variant_ids, full=full, overlap_s=overlap_s, fx=fx
     )
     # In chunks, so memory stays flat however large the catalog (a full pass over 20,000
     # variants held every row, projection and listing at once).
@@ -475,10 +461,14 @@ async def listings_in_submission(
 
 
 async def project_listings(
-    session: AsyncSession, account: MarketplaceAccount, listings: Sequence[Listing]
-) -> dict[int, Desired]:
-    """Fresh desired states for these listings (by listing id), straight from the catalog."""
-    rules = AccountRules.of(account)
+    session: AsyncSession,
+    account: MarketplaceAccount,
+    listings: Sequence[Listing],
+    fx: FxQuote | None = None,
+) -> dict[int, Projection]:
+    """Fresh desired states for these listings (by listing id), straight from the catalog;
+    `Held` for those that cannot go out now (no usable FX rate)."""
+    rules = AccountRules.of(account, fx)
     rows = await load_catalog(
         session, account.agency_id, variant_ids=[row.variant_id for row in listings]
     )
