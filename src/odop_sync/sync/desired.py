@@ -23,6 +23,7 @@ from odop_sync.listings.projection import (
     state_hash,
 )
 from odop_sync.models import MarketplaceAccount, Producer, Product, Variant
+from odop_sync.sync.wholesale import listing_terms
 
 # Fields of the content payload that belong to the offer: they are hashed with the offer, so a
 # price change does not make the whole listing look new.
@@ -37,9 +38,11 @@ class AccountRules:
     adapter: str
     pricing: PricingRule
     stock_buffer: int
+    # The adapter class's `sells_b2b`: only then does a listing carry the product's B2B terms.
+    sells_b2b: bool = False
 
     @classmethod
-    def of(cls, account: MarketplaceAccount) -> AccountRules:
+    def of(cls, account: MarketplaceAccount, *, sells_b2b: bool = False) -> AccountRules:
         return cls(
             account_id=account.id,
             adapter=account.adapter,
@@ -50,6 +53,7 @@ class AccountRules:
                 floor_paise=account.floor_paise,
             ),
             stock_buffer=account.stock_buffer,
+            sells_b2b=sells_b2b,
         )
 
 
@@ -140,6 +144,7 @@ def project(
         gi_tag=product.gi_tag,
         attributes={k: v for k, v in attributes.items() if k != "marketplaces"},
         marketplace_attributes=extras,
+        b2b=listing_terms(product.b2b) if rules.sells_b2b else None,
     )
     offer = OfferUpdate(
         sku=variant.sku,

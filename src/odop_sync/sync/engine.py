@@ -54,6 +54,7 @@ from odop_sync.sync.push import Pusher
 from odop_sync.sync.reconcile import Reconciler
 from odop_sync.sync.runs import RunProcessor, listing_counts
 from odop_sync.sync.scheduler import PeriodicJob
+from odop_sync.sync.wholesale import sells_b2b
 
 log = logging.getLogger(__name__)
 
@@ -403,16 +404,17 @@ class SyncEngine(Pusher, Reconciler, RunProcessor):
                 if full and state.reconcile_after is None:
                     state.reconcile_after = 0  # read every confirmed listing back, page by page
                 overlap = self.settings.projection_overlap_s
+                b2b = sells_b2b(self.adapters, account.adapter)
                 if full:
                     plan = await repo.plan_refresh(session, account, full=True, overlap_s=overlap)
                 else:
                     if ids:
-                        await repo.refresh_desired(session, account, variant_ids=ids)
+                        await repo.refresh_desired(session, account, variant_ids=ids, sells_b2b=b2b)
                     if scan or account.projected_at is None:
                         plan = await repo.plan_refresh(session, account, overlap_s=overlap)
                 if plan is not None and not self._project_while_pushing(account, plan):
                     for chunk in plan.chunks():
-                        await repo.refresh_chunk(session, account, plan, chunk)
+                        await repo.refresh_chunk(session, account, plan, chunk, sells_b2b=b2b)
                     await repo.finish_refresh(session, account, plan)
                     plan = None
         elif not account.enabled:

@@ -88,7 +88,9 @@ class Pusher(EngineCore):
                 chunks = plan.chunks(chunk_size)
                 for n, chunk in enumerate(chunks):
                     async with transaction(self.sessionmaker) as session:
-                        await repo.refresh_chunk(session, account, plan, chunk)
+                        await repo.refresh_chunk(
+                            session, account, plan, chunk, sells_b2b=adapter.sells_b2b
+                        )
                         if n == len(chunks) - 1:
                             await repo.finish_refresh(session, account, plan)
                     frontier.advance(chunk[-1])
@@ -141,7 +143,9 @@ class Pusher(EngineCore):
                     limit=self.settings.feed_max_items,
                     variants_upto=upto,
                 )
-                desired = await repo.project_listings(session, account, listings)
+                desired = await repo.project_listings(
+                    session, account, listings, sells_b2b=adapter.sells_b2b
+                )
             if listings:
                 pushed += await self._push(
                     account, adapter, route, listings, desired, route.bulk(len(listings))
@@ -180,7 +184,9 @@ class Pusher(EngineCore):
                         variants_upto=upto,
                     )
                     if rows or frontier is None or upto is None:
-                        return rows, await repo.project_listings(session, account, rows)
+                        return rows, await repo.project_listings(
+                            session, account, rows, sells_b2b=adapter.sells_b2b
+                        )
                 # Nothing due among what the re-projection has recorded yet: its next chunk.
                 await frontier.moved_since(version)
 

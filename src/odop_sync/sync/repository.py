@@ -219,11 +219,17 @@ async def plan_refresh(
 
 
 async def refresh_chunk(
-    session: AsyncSession, account: MarketplaceAccount, plan: RefreshPlan, ids: Sequence[int]
+    session: AsyncSession,
+    account: MarketplaceAccount,
+    plan: RefreshPlan,
+    ids: Sequence[int],
+    *,
+    sells_b2b: bool,
 ) -> None:
-    """Re-project these variants (a chunk of the plan) and record their desired hashes."""
+    """Re-project these variants (a chunk of the plan) and record their desired hashes.
+    `sells_b2b`: the account's adapter class's (its listings carry the B2B terms)."""
     started, result = plan.started, plan.result
-    rules = AccountRules.of(account)
+    rules = AccountRules.of(account, sells_b2b=sells_b2b)
     rows = await load_catalog(session, account.agency_id, variant_ids=ids)
     result.projected += len(rows)
     if not rows:
@@ -351,6 +357,7 @@ async def refresh_desired(
     variant_ids: Sequence[int] | None = None,
     full: bool = False,
     overlap_s: float = 10.0,
+    sells_b2b: bool,
 ) -> RefreshResult:
     """Re-project the variants that changed (given ids, or since the account's watermark, or
     all) and record their desired hashes: new listings are created, changed ones become dirty,
@@ -363,7 +370,7 @@ async def refresh_desired(
     # In chunks, so memory stays flat however large the catalog (a full pass over 20,000
     # variants held every row, projection and listing at once).
     for chunk in plan.chunks():
-        await refresh_chunk(session, account, plan, chunk)
+        await refresh_chunk(session, account, plan, chunk, sells_b2b=sells_b2b)
     await finish_refresh(session, account, plan)
     return plan.result
 
@@ -475,10 +482,14 @@ async def listings_in_submission(
 
 
 async def project_listings(
-    session: AsyncSession, account: MarketplaceAccount, listings: Sequence[Listing]
+    session: AsyncSession,
+    account: MarketplaceAccount,
+    listings: Sequence[Listing],
+    *,
+    sells_b2b: bool,
 ) -> dict[int, Desired]:
     """Fresh desired states for these listings (by listing id), straight from the catalog."""
-    rules = AccountRules.of(account)
+    rules = AccountRules.of(account, sells_b2b=sells_b2b)
     rows = await load_catalog(
         session, account.agency_id, variant_ids=[row.variant_id for row in listings]
     )
