@@ -294,3 +294,28 @@ class TestPatch:
             5,
             [{"min_quantity": 5, "max_quantity": None, "price": "1700.00", "price_paise": 170000}],
         )
+
+
+class TestDocumentedExample:
+    async def test_the_openapi_example_batch_is_accepted_with_its_terms(
+        self, client: httpx.AsyncClient, make_agency: MakeAgency, make_key: MakeKey
+    ) -> None:
+        await make_agency("up-odop")
+        key = await make_key("agency", "up-odop")
+        spec = (await client.get("/openapi.json")).json()
+        body = spec["paths"]["/v1/batches"]["post"]["requestBody"]["content"]["application/json"]
+        [example] = body["schema"]["examples"]
+        batch = await _post_body(client, key, example)
+        assert _statuses(batch) == ["created", "created"], batch["rows"]
+        terms = {p["ref"]: p["b2b"] for p in await _products(client, key)}
+        # By hand from the example: ₹12,500 a piece for 2-49 carpets; ₹3,600 for 10-49 rugs.
+        assert terms["BHD-CARPET-3X5"]["price_tiers"][0]["price_paise"] == 1_250_000
+        assert terms["BHD-CARPET-3X5"]["export_hs_code"] == "57011010"
+        assert terms["BHD-GABBEH-2X3"]["moq_unit"] == "piece"
+        assert terms["BHD-GABBEH-2X3"]["price_tiers"][0]["price_paise"] == 360_000
+
+
+async def _post_body(client: httpx.AsyncClient, key: str, body: dict[str, Any]) -> dict[str, Any]:
+    r = await client.post("/v1/batches", json=body, headers=bearer(key))
+    assert r.status_code == 202, r.text
+    return await wait_for_batch(client, key, r.json()["id"])

@@ -32,7 +32,9 @@ BATCH_BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/BatchCreate"}},
+            # Inline: the body is read by hand (JSON or a sheet), so FastAPI would not add
+            # BatchCreate to the components and a $ref to it would point nowhere.
+            "application/json": {"schema": BatchCreate.model_json_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
