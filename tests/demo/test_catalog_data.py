@@ -29,6 +29,8 @@ GST_RATES = {Decimal(r) for r in ("0", "0.25", "3", "5", "18", "40")}
 PRODUCT_FIELDS = (
     "producer_ref", "title_en", "title_hi", "description_en", "description_hi", "district",
     "craft", "odop_product", "gi_tag", "hsn_code", "gst_rate",
+    "b2b_moq", "b2b_moq_unit", "b2b_price_tiers", "b2b_supply_per_month", "b2b_lead_times",
+    "b2b_port_of_loading", "b2b_payment_terms", "export_hs_code",
 )  # fmt: skip
 _B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -150,6 +152,54 @@ def test_variants_of_one_product_agree_on_product_fields(catalog: dict[str, Any]
     for i in catalog["items"]:
         seen[i["product_ref"]].add(tuple(str(i.get(f)) for f in PRODUCT_FIELDS))
     assert [ref for ref, values in seen.items() if len(values) > 1] == []
+
+
+SQ_M_PER_SQ_FT = Decimal("0.09290304")  # (0.3048 m)²
+B2B_PRODUCTS = {  # the export crafts issue 13 names, and the unit each is sold by wholesale
+    "BHD-CARPET-WOOL-100": "square_metre",
+    "BHD-CARPET-SILKWOOL-150": "square_metre",
+    "BHD-GABBEH-2X3": "piece",
+    "MZP-DURRIE-PANJA": "square_metre",
+    "MZP-DURRIE-RUNNER": "piece",
+    "MBD-PUJA-THALI": "set",
+    "MBD-GANESHA-IDOL": "piece",
+    "MBD-ENGRAVED-VASE": "kilogram",
+}
+
+
+def _retail_per_unit(item: dict[str, Any], unit: str) -> Decimal:
+    """The item's retail price per wholesale unit: per piece (or set), per kilogram of its
+    weight, per square metre of its size in feet ("3 x 5 ft")."""
+    price = Decimal(item["price"])
+    if unit == "kilogram":
+        return price / (Decimal(item["weight_g"]) / 1000)
+    if unit == "square_metre":
+        width, length = re.findall(r"\d+", item["size"])
+        return price / (Decimal(width) * Decimal(length) * SQ_M_PER_SQ_FT)
+    return price
+
+
+def test_export_crafts_carry_wholesale_terms_below_retail(catalog: dict[str, Any]) -> None:
+    """Carpets, durries and brassware are on Alibaba.com: B2B terms by a sensible unit, every
+    tier cheaper per unit than the retail price, lead times of 30-75 days, an export port."""
+    with_terms = {i["product_ref"] for i in catalog["items"] if i.get("b2b_moq")}
+    assert with_terms == set(B2B_PRODUCTS)
+    for item in catalog["items"]:
+        unit = B2B_PRODUCTS.get(item["product_ref"])
+        if unit is None:
+            continue
+        assert item["b2b_moq_unit"] == unit, item["sku"]
+        assert 2 <= item["b2b_moq"] <= 25, item["sku"]
+        prices = [Decimal(t.split(":")[1]) for t in item["b2b_price_tiers"].split("|")]
+        assert prices == sorted(prices, reverse=True), item["sku"]
+        assert max(prices) < _retail_per_unit(item, unit) * Decimal("0.85"), item["sku"]
+        days = [int(t.split(":")[1]) for t in item["b2b_lead_times"].split("|")]
+        assert all(30 <= d <= 75 for d in days), item["sku"]
+        assert item["b2b_port_of_loading"] in ("Nhava Sheva (Mumbai)", "Mundra")
+        assert item["b2b_payment_terms"] == "TT|LC"
+        if item["craft"] == "Hand-knotted carpet":
+            assert item["export_hs_code"] == "57011010"
+            assert item["export_hs_code"] != item["hsn_code"]
 
 
 def test_every_referenced_image_exists_and_is_small(catalog: dict[str, Any]) -> None:

@@ -32,7 +32,9 @@ BATCH_BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/BatchCreate"}},
+            # Inline: the body is read by hand (JSON or a sheet), so FastAPI would not add
+            # BatchCreate to the components and a $ref to it would point nowhere.
+            "application/json": {"schema": BatchCreate.model_json_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -177,7 +179,11 @@ async def read_intake(request: Request, settings: Settings) -> service.Intake:
     status_code=status.HTTP_202_ACCEPTED,
     openapi_extra=BATCH_BODY_DOC,
     responses={
-        200: {"model": DryRunRead, "description": "dry run, or a replay of an Idempotency-Key"},
+        200: {
+            # A replay answers with the earlier batch, as its 202 did.
+            "model": DryRunRead | BatchRead,
+            "description": "dry run (the report), or a replay of an Idempotency-Key (the batch)",
+        },
     },
 )
 async def create_batch(

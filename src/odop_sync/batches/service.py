@@ -24,7 +24,7 @@ from odop_sync.batches.conflicts import product_conflicts
 from odop_sync.batches.repository import PendingRow
 from odop_sync.batches.schemas import BatchCounts, BatchRead, DryRunRead, RowResult
 from odop_sync.catalog.items import ItemIn, ProducerIn
-from odop_sync.catalog.rules import Rules, validate_item, validate_producer
+from odop_sync.catalog.rules import Rules, b2b_warnings, validate_item, validate_producer
 from odop_sync.catalog.service import Outcome, apply_items, upsert_producers
 from odop_sync.jobs import repository as jobs
 from odop_sync.kit.problems import Conflict, FieldIssue, NotFound, ValidationProblem
@@ -57,8 +57,11 @@ class Intake:
 
     def check_products(self, rules: Rules) -> None:
         """Warn on each row that changes a product column an earlier row of its product set
-        otherwise (the later row wins; see `conflicts`)."""
+        otherwise (the later row wins; see `conflicts`), and on B2B terms that are allowed but
+        probably not meant (a larger order costing more per unit)."""
         self.warnings = product_conflicts(self.rows, rules, self.rejected_at_intake)
+        for row_no, found in b2b_warnings(self.rows, rules, self.rejected_at_intake).items():
+            self.warnings.setdefault(row_no, []).extend(found)
 
     def __post_init__(self) -> None:
         if has_nul(self.producers):

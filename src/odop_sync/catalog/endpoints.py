@@ -6,12 +6,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, status
 
 from odop_sync.catalog import repository, service
+from odop_sync.catalog.b2b import WholesaleTerms
 from odop_sync.catalog.districts import district_name
 from odop_sync.catalog.rules import Rules, validate_item, validate_producer
 from odop_sync.catalog.schemas import (
     AgencyCreate,
     AgencyRead,
+    B2BTermsRead,
+    LeadTimeRead,
     Page,
+    PriceTierRead,
     ProducerCreate,
     ProducerRead,
     ProductRead,
@@ -67,6 +71,58 @@ def variant_read(v: Variant) -> VariantRead:
     )
 
 
+def b2b_read(stored: dict[str, Any] | None) -> B2BTermsRead | None:
+    if not stored:
+        return None
+    terms = WholesaleTerms.model_validate(stored)
+    return B2BTermsRead(
+        moq=terms.moq,
+        moq_unit=terms.moq_unit,
+        price_tiers=[
+            PriceTierRead(
+                min_quantity=t.min_quantity,
+                max_quantity=t.max_quantity,
+                price=str(paise_to_rupees(t.price_paise)),
+                price_paise=t.price_paise,
+            )
+            for t in terms.price_tiers
+        ],
+        supply_per_month=terms.supply_per_month,
+        lead_times=[
+            LeadTimeRead(max_quantity=x.max_quantity, days=x.days) for x in terms.lead_times
+        ],
+        port_of_loading=terms.port_of_loading,
+        payment_terms=list(terms.payment_terms),
+        export_hs_code=terms.export_hs_code,
+    )
+
+
+def b2b_as_row(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """Stored terms as a batch row's B2B fields (the JSON list forms)."""
+    if not stored:
+        return {}
+    terms = WholesaleTerms.model_validate(stored)
+    return {
+        "b2b_moq": terms.moq,
+        "b2b_moq_unit": terms.moq_unit,
+        "b2b_price_tiers": [
+            {
+                "min_quantity": t.min_quantity,
+                "max_quantity": t.max_quantity,
+                "price": str(paise_to_rupees(t.price_paise)),
+            }
+            for t in terms.price_tiers
+        ],
+        "b2b_supply_per_month": terms.supply_per_month,
+        "b2b_lead_times": [
+            {"max_quantity": x.max_quantity, "days": x.days} for x in terms.lead_times
+        ],
+        "b2b_port_of_loading": terms.port_of_loading,
+        "b2b_payment_terms": list(terms.payment_terms),
+        "export_hs_code": terms.export_hs_code,
+    }
+
+
 def product_read(p: Product) -> ProductRead:
     return ProductRead(
         id=p.id,
@@ -85,6 +141,7 @@ def product_read(p: Product) -> ProductRead:
         gi_tag=p.gi_tag,
         hsn_code=p.hsn_code,
         gst_rate=Decimal(str(p.gst_rate)),
+        b2b=b2b_read(p.b2b),
         variants=[variant_read(v) for v in p.variants],
         created_at=p.created_at,
         updated_at=p.updated_at,
@@ -237,6 +294,7 @@ def variant_as_row(v: Variant) -> dict[str, Any]:
         "size": v.size,
         "images": list(v.images or []),
         "attributes": dict(v.attributes or {}),
+        **b2b_as_row(p.b2b),
     }
 
 

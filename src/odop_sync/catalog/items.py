@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from odop_sync.catalog.b2b import WholesaleTerms
 from odop_sync.kit.money import paise_to_rupees
 from odop_sync.models import ProducerKind
 
@@ -50,14 +51,17 @@ class ItemIn:
     size: str | None
     images: tuple[str, ...]
     attributes: dict[str, Any]
+    b2b: WholesaleTerms | None = None  # the product's wholesale terms (a product column)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe canonical fields: Decimals as normalised strings ("0.25", "5", "12.5"),
-        money both as rupee strings ("1250.00") and as `*_paise` integers. No row number."""
+        money both as rupee strings ("1250.00") and as `*_paise` integers. No row number.
+        "b2b" only when the product has wholesale terms: a row without them hashes as it did
+        before they existed."""
         # Spelled out field by field (in declaration order): this runs for every row of every
         # batch, and a loop over __slots__ with getattr/isinstance cost more than the hashing.
         weight, length, width, height = self.weight_g, self.length_cm, self.width_cm, self.height_cm
-        return {
+        out: dict[str, Any] = {
             "sku": self.sku,
             "product_ref": self.product_ref,
             "producer_ref": self.producer_ref,
@@ -86,6 +90,9 @@ class ItemIn:
             "mrp": _rupees_text(self.mrp_paise),
             "price": _rupees_text(self.price_paise),
         }
+        if self.b2b is not None:
+            out["b2b"] = self.b2b.to_json()
+        return out
 
     def content_hash(self, data: dict[str, Any] | None = None) -> str:
         """SHA-256 (hex) of the key-sorted canonical JSON of everything but the row number and

@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from odop_sync.catalog import cells
+from odop_sync.catalog import b2b, cells
+from odop_sync.catalog.b2b_cells import given, read_terms
 from odop_sync.catalog.cells import RowReader
 from odop_sync.catalog.districts import DistrictIndex, district_index
 from odop_sync.catalog.identifiers import validate_gstin, validate_pehchan, validate_udyam
@@ -32,6 +33,7 @@ __all__ = [
     "ItemIn",
     "ProducerIn",
     "Rules",
+    "b2b_warnings",
     "gst_rates_in_force",
     "india_today",
     "product_fields",
@@ -142,12 +144,15 @@ PRODUCT_COLUMNS = (
     "gi_tag",
     "hsn_code",
     "gst_rate",
+    *b2b.B2B_COLUMNS,
 )
 
 
 def _product_fields(r: RowReader, rules: Rules) -> dict[str, Any]:
     """The product columns of a row, canonical (the district as its code, the GST rate as a
-    Decimal); None for an empty or invalid cell, whose issue `r` records."""
+    Decimal, the B2B columns as one `WholesaleTerms` under "b2b"); None for an empty or invalid
+    cell, whose issue `r` records."""
+    hsn = cells.hsn_code(r)
     return {
         "producer_ref": r.text("producer_ref", required=True, max_len=64, label="producer's ref"),
         "title_en": r.text("title_en", required=True, max_len=200, label="English title"),
@@ -158,8 +163,9 @@ def _product_fields(r: RowReader, rules: Rules) -> dict[str, Any]:
         "craft": r.text("craft", max_len=120),
         "odop_product": r.text("odop_product", max_len=200),
         "gi_tag": r.text("gi_tag", max_len=200),
-        "hsn_code": cells.hsn_code(r),
+        "hsn_code": hsn,
         "gst_rate": cells.gst_rate(r, rules.gst_rates),
+        "b2b": read_terms(r, hsn),
     }
 
 
@@ -174,6 +180,7 @@ def product_fields(raw: Mapping[str, Any], rules: Rules) -> dict[str, Any] | Non
     fields = _product_fields(r, rules)
     if r.issues:
         return None
+    fields.update(b2b.columns_of(fields.pop("b2b")))
     return {"product_ref": ref or sku, **fields}
 
 
@@ -244,8 +251,28 @@ def validate_item(raw: Mapping[str, Any], row: int, rules: Rules) -> ItemIn | li
         size=size,
         images=images,
         attributes=attributes,
+        b2b=product["b2b"],
         **dims,
     )
+
+
+def b2b_warnings(
+    rows: Sequence[tuple[int, Any]], rules: Rules, skip: Container[int] = ()
+) -> dict[int, list[FieldIssue]]:
+    """Row number -> what its B2B terms allow but probably do not mean (a larger order that
+    costs more per unit); only for rows that are valid otherwise (others are rejected)."""
+    out: dict[int, list[FieldIssue]] = {}
+    for row_no, data in rows:
+        if row_no in skip or not isinstance(data, Mapping):
+            continue
+        if not (given(data.get("b2b_price_tiers")) or given(data.get("b2b_lead_times"))):
+            continue
+        item = validate_item(data, row_no, rules)
+        if isinstance(item, ItemIn) and item.b2b is not None:
+            found = item.b2b.warnings(row_no)
+            if found:
+                out[row_no] = found
+    return out
 
 
 def validate_producer(

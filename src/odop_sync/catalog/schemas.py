@@ -106,6 +106,66 @@ class VariantRead(BaseModel):
     updated_at: datetime
 
 
+class PriceTierRead(BaseModel):
+    min_quantity: int
+    max_quantity: int | None = Field(description="None: this quantity and above")
+    price: str = Field(description="INR per unit, two decimals", examples=["1850.00"])
+    price_paise: int
+
+
+class LeadTimeRead(BaseModel):
+    max_quantity: int | None = Field(description="orders up to this quantity; None: any larger")
+    days: int
+
+
+class B2BTermsRead(BaseModel):
+    """The product's wholesale (B2B, export) terms; quantities are in `moq_unit`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "moq": 2,
+                    "moq_unit": "square_metre",
+                    "price_tiers": [
+                        {
+                            "min_quantity": 2,
+                            "max_quantity": 49,
+                            "price": "1850.00",
+                            "price_paise": 185000,
+                        },
+                        {
+                            "min_quantity": 50,
+                            "max_quantity": None,
+                            "price": "1700.00",
+                            "price_paise": 170000,
+                        },
+                    ],
+                    "supply_per_month": 400,
+                    "lead_times": [
+                        {"max_quantity": 50, "days": 30},
+                        {"max_quantity": None, "days": 60},
+                    ],
+                    "port_of_loading": "Nhava Sheva (Mumbai)",
+                    "payment_terms": ["TT", "LC"],
+                    "export_hs_code": "57011010",
+                }
+            ]
+        }
+    )
+
+    moq: int
+    moq_unit: str = Field(
+        description="piece, pair, set, dozen, square_metre, metre, kilogram or carton"
+    )
+    price_tiers: list[PriceTierRead]
+    supply_per_month: int | None
+    lead_times: list[LeadTimeRead]
+    port_of_loading: str | None
+    payment_terms: list[str] = Field(description="TT, LC, DP, DA, western_union, paypal")
+    export_hs_code: str | None
+
+
 class ProductRead(BaseModel):
     id: int
     agency_id: int
@@ -123,6 +183,9 @@ class ProductRead(BaseModel):
     gi_tag: str | None
     hsn_code: str
     gst_rate: Decimal
+    b2b: B2BTermsRead | None = Field(
+        description="wholesale terms; None: the product is not offered B2B (e.g. Alibaba.com)"
+    )
     variants: list[VariantRead]
     created_at: datetime
     updated_at: datetime
@@ -161,3 +224,12 @@ class VariantUpdate(ApiInput):
     size: str | None = Field(default=None, max_length=1000)
     images: list[str] | None = Field(default=None, max_length=100)
     attributes: dict[str, Any] | None = None
+    # The product's B2B terms, in the batch's forms (all of them null: no B2B terms).
+    b2b_moq: int | str | None = None
+    b2b_moq_unit: str | None = Field(default=None, max_length=100)
+    b2b_price_tiers: str | list[dict[str, Any]] | None = Field(default=None, max_length=1000)
+    b2b_supply_per_month: int | str | None = None
+    b2b_lead_times: str | list[dict[str, Any]] | None = Field(default=None, max_length=1000)
+    b2b_port_of_loading: str | None = Field(default=None, max_length=1000)
+    b2b_payment_terms: str | list[str] | None = Field(default=None, max_length=100)
+    export_hs_code: str | None = Field(default=None, max_length=100)

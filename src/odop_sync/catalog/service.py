@@ -42,6 +42,7 @@ PRODUCT_FIELDS = (
     "gi_tag",
     "hsn_code",
     "gst_rate",
+    "b2b",  # the wholesale terms, as the JSON the column stores (None: none)
 )
 VARIANT_FIELDS = (
     "mrp_paise",
@@ -97,7 +98,9 @@ _variant_getter = attrgetter(*VARIANT_FIELDS)
 
 
 def _product_values(item: ItemIn) -> dict[str, Any]:
-    return dict(zip(PRODUCT_FIELDS, _product_getter(item), strict=True))
+    values = dict(zip(PRODUCT_FIELDS, _product_getter(item), strict=True))
+    values["b2b"] = item.b2b.to_json() if item.b2b is not None else None
+    return values
 
 
 def _variant_values(item: ItemIn) -> dict[str, Any]:

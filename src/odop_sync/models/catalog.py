@@ -4,7 +4,8 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from odop_sync.kit.time import utcnow
@@ -32,6 +33,11 @@ class Product(IdMixin, TimestampMixin, Base):
     hsn_code: Mapped[str] = mapped_column(String(8))
     # Percent as a decimal string-safe numeric: 0.25, 3, 5, 18, 40.
     gst_rate: Mapped[Any] = mapped_column(Numeric(5, 2))
+    # Wholesale (B2B, export) terms, `odop_sync.catalog.b2b.WholesaleTerms` as JSON; SQL NULL
+    # (not JSON null) when the product has none, so "WHERE b2b IS NULL" finds those.
+    b2b: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+    )
 
     producer: Mapped[Producer] = relationship(lazy="raise")
     variants: Mapped[list[Variant]] = relationship(

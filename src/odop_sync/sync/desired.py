@@ -27,6 +27,7 @@ from odop_sync.listings.projection import (
     state_hash,
 )
 from odop_sync.models import MarketplaceAccount, Producer, Product, Variant
+from odop_sync.sync.wholesale import listing_terms
 
 # Fields of the content payload that belong to the offer: they are hashed with the offer, so a
 # price change does not make the whole listing look new.
@@ -44,9 +45,13 @@ class AccountRules:
     # The account's currency and, when it is not INR, the FX quote its prices convert at.
     currency: str = INR
     fx: FxQuote | None = None
+    # The adapter class's `sells_b2b`: only then does a listing carry the product's B2B terms.
+    sells_b2b: bool = False
 
     @classmethod
-    def of(cls, account: MarketplaceAccount, fx: FxQuote | None = None) -> AccountRules:
+    def of(
+        cls, account: MarketplaceAccount, fx: FxQuote | None = None, *, sells_b2b: bool = False
+    ) -> AccountRules:
         return cls(
             account_id=account.id,
             adapter=account.adapter,
@@ -59,6 +64,7 @@ class AccountRules:
             stock_buffer=account.stock_buffer,
             currency=account.currency or INR,
             fx=fx,
+            sells_b2b=sells_b2b,
         )
 
 
@@ -213,6 +219,7 @@ def project(
         gi_tag=product.gi_tag,
         attributes={k: v for k, v in attributes.items() if k != "marketplaces"},
         marketplace_attributes=extras,
+        b2b=listing_terms(product.b2b) if rules.sells_b2b else None,
     )
     offer = OfferUpdate(
         sku=variant.sku,

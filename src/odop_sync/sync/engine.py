@@ -54,6 +54,7 @@ from odop_sync.sync.push import Pusher
 from odop_sync.sync.reconcile import Reconciler
 from odop_sync.sync.runs import RunProcessor, listing_counts
 from odop_sync.sync.scheduler import PeriodicJob
+from odop_sync.sync.wholesale import sells_b2b
 
 log = logging.getLogger(__name__)
 
@@ -445,18 +446,19 @@ class SyncEngine(Pusher, Reconciler, RunProcessor):
         # The plan converts at this quote throughout and the account remembers it: a rate set
         # meanwhile differs from it, so the next pass re-projects again.
         fx = await repo.fx_quote(session, account, self.fx_settings.max_age_days)
+        b2b = sells_b2b(self.adapters, account.adapter)
         plan = None
         if full or repo.fx_moved(account, fx):
             # Another FX quote in force changes every converted price: all of them.
             plan = await repo.plan_refresh(session, account, full=True, overlap_s=overlap, fx=fx)
         else:
             if ids:
-                await repo.refresh_desired(session, account, variant_ids=ids, fx=fx)
+                await repo.refresh_desired(session, account, variant_ids=ids, fx=fx, sells_b2b=b2b)
             if scan or account.projected_at is None:
                 plan = await repo.plan_refresh(session, account, overlap_s=overlap, fx=fx)
         if plan is not None and not self._project_while_pushing(account, plan):
             for chunk in plan.chunks():
-                await repo.refresh_chunk(session, account, plan, chunk)
+                await repo.refresh_chunk(session, account, plan, chunk, sells_b2b=b2b)
             await repo.finish_refresh(session, account, plan)
             plan = None
         return plan

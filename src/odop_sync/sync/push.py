@@ -89,7 +89,9 @@ class Pusher(EngineCore):
                 chunks = plan.chunks(chunk_size)
                 for n, chunk in enumerate(chunks):
                     async with transaction(self.sessionmaker) as session:
-                        await repo.refresh_chunk(session, account, plan, chunk)
+                        await repo.refresh_chunk(
+                            session, account, plan, chunk, sells_b2b=adapter.sells_b2b
+                        )
                         if n == len(chunks) - 1:
                             await repo.finish_refresh(session, account, plan)
                     frontier.advance(chunk[-1])
@@ -143,7 +145,9 @@ class Pusher(EngineCore):
                     variants_upto=upto,
                 )
                 fx = await repo.fx_quote(session, account, self.fx_settings.max_age_days)
-                desired = await repo.project_listings(session, account, listings, fx)
+                desired = await repo.project_listings(
+                    session, account, listings, fx, sells_b2b=adapter.sells_b2b
+                )
             if listings:
                 pushed += await self._push(
                     account, adapter, route, listings, desired, route.bulk(len(listings))
@@ -183,7 +187,9 @@ class Pusher(EngineCore):
                     )
                     if rows or frontier is None or upto is None:
                         fx = await repo.fx_quote(session, account, self.fx_settings.max_age_days)
-                        return rows, await repo.project_listings(session, account, rows, fx)
+                        return rows, await repo.project_listings(
+                            session, account, rows, fx, sells_b2b=adapter.sells_b2b
+                        )
                 # Nothing due among what the re-projection has recorded yet: its next chunk.
                 await frontier.moved_since(version)
 

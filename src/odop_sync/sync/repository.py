@@ -239,11 +239,17 @@ async def plan_refresh(
 
 
 async def refresh_chunk(
-    session: AsyncSession, account: MarketplaceAccount, plan: RefreshPlan, ids: Sequence[int]
+    session: AsyncSession,
+    account: MarketplaceAccount,
+    plan: RefreshPlan,
+    ids: Sequence[int],
+    *,
+    sells_b2b: bool,
 ) -> None:
-    """Re-project these variants (a chunk of the plan) and record their desired hashes."""
+    """Re-project these variants (a chunk of the plan) and record their desired hashes.
+    `sells_b2b`: the account's adapter class's (its listings carry the B2B terms)."""
     started, result = plan.started, plan.result
-    rules = AccountRules.of(account, plan.fx)
+    rules = AccountRules.of(account, plan.fx, sells_b2b=sells_b2b)
     rows = await load_catalog(session, account.agency_id, variant_ids=ids)
     result.projected += len(rows)
     if not rows:
@@ -337,6 +343,7 @@ async def refresh_desired(
     full: bool = False,
     overlap_s: float = 10.0,
     fx: FxQuote | None = None,
+    sells_b2b: bool,
 ) -> RefreshResult:
     """Re-project the variants that changed (given ids, or since the account's watermark, or
     all) and record their desired hashes: new listings are created, changed ones become dirty,
@@ -349,7 +356,7 @@ async def refresh_desired(
     # In chunks, so memory stays flat however large the catalog (a full pass over 20,000
     # variants held every row, projection and listing at once).
     for chunk in plan.chunks():
-        await refresh_chunk(session, account, plan, chunk)
+        await refresh_chunk(session, account, plan, chunk, sells_b2b=sells_b2b)
     await finish_refresh(session, account, plan)
     return plan.result
 
@@ -465,10 +472,13 @@ async def project_listings(
     account: MarketplaceAccount,
     listings: Sequence[Listing],
     fx: FxQuote | None = None,
+    *,
+    sells_b2b: bool,
 ) -> dict[int, Projection]:
     """Fresh desired states for these listings (by listing id), straight from the catalog;
-    `Held` for those that cannot go out now (no usable FX rate)."""
-    rules = AccountRules.of(account, fx)
+    `Held` for those that cannot go out now (no usable FX rate). `sells_b2b`: as for
+    refresh_chunk."""
+    rules = AccountRules.of(account, fx, sells_b2b=sells_b2b)
     rows = await load_catalog(
         session, account.agency_id, variant_ids=[row.variant_id for row in listings]
     )
