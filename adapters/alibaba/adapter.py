@@ -106,6 +106,8 @@ class AlibabaAdapter(Adapter):
     sells_b2b: ClassVar[bool] = True
     # Operation names are the operationIds of icbu-gop.openapi.json.
     limits: ClassVar[Mapping[str, OperationLimit]] = {
+        # Every call, whatever its operation: the gateway's limit is one per app and seller.
+        wire.GATEWAY: _limit(),
         "tokenCreate": _limit(),
         "tokenRefresh": _limit(),
         "productList": _limit(wire.PRODUCT_PAGE_SIZE),

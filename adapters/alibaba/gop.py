@@ -67,6 +67,10 @@ class Gop:
         operation = wire.OPERATIONS[api_path]
         text = {k: str(v) for k, v in (params or {}).items() if v is not None and v != ""}
         call = GopCall(api_path, text, files)
+        # The gateway counts every call of the app and seller together (PROTOCOL §6 documents no
+        # figure; the sandbox's default is 10 a second, contract note, I): each call also spends
+        # a token of the one shared bucket, so the operations' own buckets cannot add up past it.
+        await self.limiter.acquire(wire.GATEWAY)
         response = await send(
             self.http,
             self.limiter,
@@ -139,6 +143,7 @@ class Gop:
             retry = parse_retry_after(response.headers.get("Retry-After"), self.limiter.clock)
             if retry is None:
                 self.limiter.penalise(operation, None)
+                self.limiter.penalise(wire.GATEWAY, None)
             return RateLimitedError(
                 f"{MARKETPLACE} throttled the request: {words}", retry_after=retry or 1.0, **kw
             )

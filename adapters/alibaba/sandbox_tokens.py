@@ -11,13 +11,21 @@
   refresh token stays valid for 60 s (so a crash right after a refresh is harmless), then dies.
   An access token handed out earlier lives on until its own expiry (I). The demo's standing
   refresh token never rotates out.
+- Refresh tokens carry their own grant, signed with the sandbox's key (`_sealed`): a sandbox
+  started again (every `make run`) still honours the refresh tokens an earlier run handed out
+  and a seller's stored credentials rotated to, as the platform does across its restarts.
 - `expires_in` comes back as a numeric string and `refresh_expires_in` as a number: PROTOCOL
   §2.2 has seen both forms, and a client must parse both.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import secrets
+import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +37,8 @@ ACCESS_LIFE = 864_000.0
 REFRESH_LIFE = 5_184_000.0
 CODE_LIFE = 1_800.0
 ROTATION_GRACE = 60.0
+# The sandbox's own sealing key for refresh tokens (no secret of any app or seller).
+_SEAL_KEY = b"odop-sync alibaba sandbox refresh-token seal"
 
 
 @dataclass(frozen=True)
@@ -108,7 +118,9 @@ class TokenDesk:
     def refresh(self, app_key: str, token: str) -> dict[str, Any]:
         """§2.3; GopError IllegalRefreshToken for a token unknown, expired or another app's."""
         now = self.clock.monotonic()
-        grant = self._standing_refresh.get(token) or self._refresh.get(token)
+        grant = (
+            self._standing_refresh.get(token) or self._refresh.get(token) or self._unsealed(token)
+        )
         if grant is None or grant.app_key != app_key or now >= grant.expires_at:
             raise GopError(BAD_REFRESH_TOKEN, "the refresh token is invalid or expired")
         if token in self._refresh:
@@ -118,7 +130,8 @@ class TokenDesk:
     def _tokens(self, grant: _Grant) -> dict[str, Any]:
         now = self.clock.monotonic()
         access = "acc-" + secrets.token_hex(16)
-        refresh = "ref-" + secrets.token_hex(16)
+        wall_life = self.refresh_life / self.clock.time_scale
+        refresh = _sealed(grant.app_key, grant.seller, time.time() + wall_life)
         self._access[access] = _Grant(grant.app_key, grant.seller, now + self.access_life)
         self._refresh[refresh] = _Grant(grant.app_key, grant.seller, now + self.refresh_life)
         seller = self.seller(grant.seller)
@@ -144,6 +157,21 @@ class TokenDesk:
                 "seller_id": seller.seller_id,
             },
         }
+
+    def _unsealed(self, token: str) -> _Grant | None:
+        """A refresh token an earlier run of the sandbox handed out (not revoked by a refresh
+        in this run: those are in `_refresh`), if its seal and wall-clock expiry hold."""
+        opened = _open(token)
+        if opened is None:
+            return None
+        app_key, seller, expires_wall = opened
+        left = expires_wall - time.time()
+        if left <= 0:
+            return None
+        self.seller(seller)
+        grant = _Grant(app_key, seller, self.clock.monotonic() + left * self.clock.time_scale)
+        self._refresh[token] = grant
+        return grant
 
     # the gateway's questions ----------------------------------------------------------------
 
@@ -172,3 +200,27 @@ class TokenDesk:
             *self._refresh,
             *self._standing_refresh,
         }
+
+
+def _sealed(app_key: str, seller: str, expires_wall: float) -> str:
+    body = json.dumps(
+        {"a": app_key, "s": seller, "e": int(expires_wall), "n": secrets.token_hex(8)},
+        separators=(",", ":"),
+    ).encode()
+    text = base64.urlsafe_b64encode(body).decode().rstrip("=")
+    mac = hmac.new(_SEAL_KEY, text.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"ref-{text}.{mac}"
+
+
+def _open(token: str) -> tuple[str, str, float] | None:
+    if not token.startswith("ref-") or "." not in token:
+        return None
+    text, mac = token[4:].rsplit(".", 1)
+    want = hmac.new(_SEAL_KEY, text.encode(), hashlib.sha256).hexdigest()[:32]
+    if not hmac.compare_digest(mac, want):
+        return None
+    try:
+        body = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        return str(body["a"]), str(body["s"]), float(body["e"])
+    except (ValueError, KeyError, TypeError):
+        return None

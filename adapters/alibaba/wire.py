@@ -35,6 +35,9 @@ PHOTOBANK_UPLOAD = "/alibaba/icbu/photobank/upload"
 ORDER_LIST = "/alibaba/order/list"
 ORDER_GET = "/alibaba/order/get"
 
+# The rate limiter's key every gateway call spends, whatever its operation (gop.Gop.call).
+GATEWAY = "gateway"
+
 OPERATIONS = {
     TOKEN_CREATE: "tokenCreate",
     TOKEN_REFRESH: "tokenRefresh",

@@ -79,7 +79,7 @@ async def _demo_accounts(settings: Settings, agency_id: int, base_url: str) -> N
     from odop_sync.accounts.crypto import CredentialCipher
     from odop_sync.adapter_sdk import discover_adapters
     from odop_sync.db import create_engine, create_sessionmaker, transaction
-    from odop_sync.demo.accounts import ensure_demo_accounts
+    from odop_sync.demo.accounts import DEMO_RATE_SOURCE, ensure_demo_accounts, ensure_demo_rates
 
     adapters, _ = discover_adapters()
     engine = create_engine(settings)
@@ -91,6 +91,11 @@ async def _demo_accounts(settings: Settings, agency_id: int, base_url: str) -> N
             for account in created:
                 console.print(
                     f"demo account {account.name!r} → {base_url}/sandbox/{account.adapter}"
+                )
+            for currency, rate in await ensure_demo_rates(session, settings.fx.max_age_days):
+                console.print(
+                    f"demo FX rate: 1 {currency} = ₹{rate} ({DEMO_RATE_SOURCE}); "
+                    f"set a real one with `odop-sync fx set {currency} <rate> --source RBI`"
                 )
     finally:
         await engine.dispose()

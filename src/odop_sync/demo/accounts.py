@@ -66,3 +66,38 @@ async def ensure_demo_accounts(
             )
         )
     return created
+
+
+# Demo mode's foreign-currency accounts (Alibaba.com in USD) need a rate in force, or their
+# listings wait for one. The figure is the issue's example, labelled as what it is: no market
+# rate. An operator's own rate (any other source) is never replaced.
+DEMO_RATES = {"USD": Decimal("84.12")}
+DEMO_RATE_SOURCE = "demo (not a market rate)"
+
+
+async def ensure_demo_rates(session: AsyncSession, max_age_days: int) -> list[tuple[str, Decimal]]:
+    """Set today's demo rate for every currency a demo account sells in that has no usable
+    rate (missing or stale); returns what was set."""
+    from odop_sync.fx import service as fx_service
+    from odop_sync.fx.repository import quote
+    from odop_sync.kit.time import utcnow
+
+    today = utcnow().date()
+    currencies = await session.scalars(
+        select(MarketplaceAccount.currency).where(MarketplaceAccount.currency != "INR").distinct()
+    )
+    done = []
+    for currency in sorted(set(currencies)):
+        rate = DEMO_RATES.get(currency)
+        if rate is None or (await quote(session, currency, today, max_age_days)).usable:
+            continue
+        await fx_service.set_rate(
+            session,
+            currency=currency,
+            rate=rate,
+            source=DEMO_RATE_SOURCE,
+            valid_on=today,
+            actor="cli:demo",
+        )
+        done.append((currency, rate))
+    return done

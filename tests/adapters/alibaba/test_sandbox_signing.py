@@ -263,6 +263,23 @@ class TestTokens:
             refreshed = await gop.call("/auth/token/refresh", refresh_token=DEMO_REFRESH_TOKEN)
             assert refreshed["code"] == "0"
 
+    async def test_a_restarted_sandbox_honours_the_refresh_tokens_it_handed_out(
+        self, gop: Gop
+    ) -> None:
+        # `make run` starts the sandbox afresh each time, while the account keeps the refresh
+        # token it rotated to: the platform would still know it.
+        rotated = (await gop.ok("/auth/token/refresh", refresh_token=gop.refresh_token))[
+            "refresh_token"
+        ]
+        restarted = Gop(AlibabaSandbox())
+        again = await restarted.call("/auth/token/refresh", refresh_token=rotated)
+        assert again["code"] == "0"
+        assert again["seller_id"] == SANDBOX_SELLER
+        forged = rotated[:-1] + ("0" if rotated[-1] != "0" else "1")
+        assert (await restarted.call("/auth/token/refresh", refresh_token=forged))["code"] == (
+            "IllegalRefreshToken"
+        )
+
     async def test_a_code_lives_30_minutes(self) -> None:
         gop = Gop(AlibabaSandbox())
         code = (await gop.http.post(f"/_sandbox/codes/{SANDBOX_SELLER}")).json()["code"]
