@@ -94,7 +94,9 @@ def settings(database_url: str) -> Settings:
     return Settings(
         env="testing",
         database_url=database_url,
-        marketplace_hosts={slug: f"{SANDBOXES}/{slug}" for slug in ("amazon", "flipkart")},
+        marketplace_hosts={
+            slug: f"{SANDBOXES}/{slug}" for slug in ("amazon", "flipkart", "alibaba")
+        },
     )
 
 

@@ -1,6 +1,6 @@
-"""Sync engine tests: the real app, its engine and workers, and the marketplace sandboxes (Amazon
-and Flipkart) in-process behind an ASGI transport (no network). Marketplace time runs 1000×
-faster unless a test says otherwise."""
+"""Sync engine tests: the real app, its engine and workers, and the marketplace sandboxes
+(Amazon, Flipkart and Alibaba.com) in-process behind an ASGI transport (no network). Marketplace
+time runs 1000× faster unless a test says otherwise."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from adapters.alibaba.sandbox import AlibabaSandbox
 from adapters.amazon.sandbox import AmazonSandbox, SandboxApp
 from adapters.flipkart.sandbox import FlipkartSandbox
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.alibaba import sandbox as alibaba
 from adapters.amazon import sandbox as amazon
 from adapters.flipkart import sandbox as flipkart
 from odop_sync.demo.loader import load_demo_catalog
@@ -28,7 +30,7 @@ from tests.pricing import account_rules, available, rule_price, whole_rupees
 
 MARKETPLACE = "http://marketplace.test"
 MARKETPLACES = ("amazon", "flipkart")
-Sandbox = AmazonSandbox | FlipkartSandbox
+Sandbox = AmazonSandbox | FlipkartSandbox | AlibabaSandbox
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,13 @@ MARKETS = {
     "flipkart": Market(
         "flipkart", "Flipkart", flipkart.SANDBOX_SELLER, flipkart.demo_credentials, True
     ),
+    "alibaba": Market("alibaba", "Alibaba.com", alibaba.SANDBOX_SELLER, alibaba.demo_credentials),
 }
 
 
 def _slug(sandbox: Sandbox) -> str:
+    if isinstance(sandbox, AlibabaSandbox):
+        return "alibaba"
     return "flipkart" if isinstance(sandbox, FlipkartSandbox) else "amazon"
 
 
@@ -185,6 +190,7 @@ def make_world(
         sandboxes: dict[str, Sandbox] = {
             "amazon": AmazonSandbox(time_scale=1000.0, app_credentials=SandboxApp(), seed=seed),
             "flipkart": FlipkartSandbox(time_scale=1000.0, seed=seed),
+            "alibaba": AlibabaSandbox(time_scale=1000.0, seed=seed),
         }
         if sandbox is not None:
             sandboxes[_slug(sandbox)] = sandbox
