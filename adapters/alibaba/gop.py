@@ -1,6 +1,6 @@
 """One GOP call and what its answer means: the request goes through the SDK's `send` (the
 account's rate limiter, timeouts as MarketplaceUnavailableError) with `GopAuth` signing it, and
-a refusal becomes the SDK's error tree (notes/alibaba-contract.md):
+a refusal becomes the SDK's error tree (adapters/alibaba/CONTRACT.md):
 
 - IllegalAccessToken (after the one refresh the auth already made), InvalidAppKey,
   IncompleteSignature, IllegalRefreshToken, InvalidCode → AuthenticationError;

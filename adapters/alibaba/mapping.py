@@ -5,7 +5,7 @@ document of schema/add and schema/update); what the schema requires and nothing 
 stops the product before it is sent, with the field named in plain words. Alibaba.com's prices
 are the B2B quantity tiers (in USD, converted by the core), so they are content.
 
-Decisions the documents leave to us (notes/alibaba-contract.md, each inferred):
+Decisions the documents leave to us (adapters/alibaba/CONTRACT.md, each inferred):
 - One Alibaba.com product per variant, `red_model` (the model number) = our SKU; `product_type`
   wholesale; `fob_currency` USD.
 - Field ids are the TOP field names of PROTOCOL §7.2/7.3; category attributes are `attr_<id>`

@@ -1,6 +1,6 @@
 """Trade Assurance orders → the core's orders: pure, no HTTP.
 
-Statuses (PROTOCOL §7.12) onto the core's states as notes/alibaba-contract.md reads them (I):
+Statuses (PROTOCOL §7.12) onto the core's states as adapters/alibaba/CONTRACT.md reads them (I):
 before payment or while the contract is being changed → pending; paid and not dispatched →
 unshipped; on its way → shipped; trade_success → delivered; closed, unavailable or charged back →
 cancelled (every unit back to stock). Lines go by SKU: `sku_code`, else `model_number` (our SKU

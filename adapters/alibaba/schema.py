@@ -2,7 +2,7 @@
 category (schema/get `data`), and the value document sent to schema/add and schema/update.
 
 The shapes follow the Taobao-style conventions the reference reports (U) as the project reads
-them (notes/alibaba-contract.md): a root `itemSchema` of `<field id name type>` elements with
+them (adapters/alibaba/CONTRACT.md): a root `itemSchema` of `<field id name type>` elements with
 `<rules><rule name value/></rules>`, `<options><option displayName value/></options>` and, for
 complex fields, `<fields>` of their own; a value document has the same root and field ids with
 `<value>` (input, singleCheck), `<values><value>…</value></values>` (multiCheck, multiInput) or

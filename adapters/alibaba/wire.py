@@ -1,6 +1,6 @@
 """Alibaba.com Open Platform (GOP gateway) as it travels, from PROTOCOL.md and
 icbu-gop.openapi.json (rebuilt from public SDKs and pages; adapters/alibaba/specs keeps the copy),
-with the project's reading of the open points in notes/alibaba-contract.md.
+with the project's reading of the open points in adapters/alibaba/CONTRACT.md.
 
 Every call is a POST to `https://openapi-api.alibaba.com/rest<api_path>`, form-encoded
 (multipart for the photobank upload), with the API path also in the `method` field (§3.1: what

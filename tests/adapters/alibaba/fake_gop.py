@@ -27,7 +27,7 @@ APP_SECRET = "test-app-secret-0123"
 REFRESH = "RT-1"
 CODE = "AUTH-CODE-1"
 
-# A rules document as the contract note writes one (notes/alibaba-contract.md), for the carpets
+# A rules document as the contract note writes one (adapters/alibaba/CONTRACT.md), for the carpets
 # category: the standard fields and the category's attributes.
 CARPET_RULES = """<itemSchema>
   <field id="subject" name="Product Name" type="input">

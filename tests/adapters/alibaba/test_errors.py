@@ -1,5 +1,5 @@
 """The GOP error envelope (PROTOCOL §5.2: `type`, `code`, `message`, `request_id`, usually with
-HTTP 200) classified into the SDK's error tree as notes/alibaba-contract.md reads the codes."""
+HTTP 200) classified into the SDK's error tree as adapters/alibaba/CONTRACT.md reads the codes."""
 
 from __future__ import annotations
 
