@@ -166,8 +166,9 @@ class TestAlibabaFaults:
         assert len(state["listings"]) == len(products) == 13
         assert len(lossy.lost) == 3
         # The last change of each won (buffer 1): the first SKU sold out and off the shelf, the
-        # others at their last round's stock less one; both durries at the new tiers
-        # (90000 paise ÷ 84.12 = 1069.90 → US$10.70, ₹800 → 951.02 → US$9.51, ₹720 → 855.92 → US$8.56).
+        # others at their last round's stock less one; both durries at the new tiers (in cents:
+        # 90000 paise ÷ 84.12 = 1069.90 → US$10.70, 80000 → 951.02 → US$9.51, 72000 → 855.92
+        # → US$8.56).
         first = b2b[0]
         assert products[first] == Shown(
             tiers(str(items[first]["b2b_price_tiers"])), want[first].moq, 0, "N"
