@@ -95,6 +95,8 @@ ALI_GATEWAY = AlibabaAdapter.limits["gateway"]
 # INR per USD, chosen so the tiers' rupees are whole cents: ₹16,000 is US$200.00.
 FX_USD = Decimal("80")
 ALIBABA_SKUS = 500  # a full push of about 10 s at 50 SKUs/s
+# A change of one SKU: the PATCH body and the value the sandbox then holds.
+Change = tuple[str, dict[str, Any], Decimal | int]
 IMAGE_ORIGIN = "https://img.example.org"
 JPEG = b"\xff\xd8\xff\xe0" + b"bench carpet photo" * 40
 # Flipkart: a new SKU is one getListings (is it there?) and one createListings per 10 SKUs.
@@ -437,7 +439,7 @@ class Bench:
                 offer = listings[sku]["attributes"]["purchasable_offer"][0]
                 return Decimal(str(offer["our_price"][0]["schedule"][0]["value_with_tax"]))
 
-        changes = []
+        changes: list[Change] = []
         for n in range(samples):
             sku = f"BHD-{(n * 331) % self.skus:06d}"
             if stock:  # above the seeded 1-20, so every change is one
@@ -458,7 +460,7 @@ class Bench:
             ladder = [] if row is None else row["values"].get("bulk_discount_prices", [])
             return Decimal(str(ladder[0]["price"])) if ladder else None
 
-        changes = []
+        changes: list[Change] = []
         for n in range(samples):
             sku = f"BHD-{(n * 331 + 7) % self.skus:06d}"
             rupees = 16000 + 80 * (n + 1)
@@ -467,7 +469,7 @@ class Bench:
 
     async def _changes(
         self,
-        changes: list[tuple[str, dict[str, Any], Decimal | int]],
+        changes: list[Change],
         held: Callable[[str], Decimal | int | None],
     ) -> list[float]:
         latencies = []
