@@ -52,7 +52,7 @@ fmt: install
 
 bench: install
 	$(BIN)/python -m bench.ingest --rows 10000
-	$(BIN)/python -m bench.sync --skus 20000
+	$(BIN)/python -m bench.sync --skus 20000 --alibaba-skus 500
 	$(BIN)/python -m bench.orders --orders 100000 --lines 1000000
 
 clean:
