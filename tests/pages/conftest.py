@@ -76,7 +76,7 @@ class Visit:
         ]
 
     async def screenshot(self, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        """The whole page as PNG in SCREENSHOTS (Playwright makes the folder)."""
         path = SCREENSHOTS / f"{name}.png"
         await self.page.screenshot(path=str(path), full_page=True)
         return path
