@@ -4,7 +4,7 @@ before), and stock at 0 takes a product offline there and back online when resto
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,60 +12,30 @@ import pytest
 from odop_sync.demo.loader import load_demo_catalog
 from odop_sync.models import ListingStatus
 from tests.conftest import MakeKey, bearer
+from tests.sync.alibaba_b2b import RATE, RED_CARPET, b2b_items, set_usd_rate, tiers
 from tests.sync.conftest import (
     EVENT_TIMEOUT,
     MakeWorld,
-    World,
     assert_no_schedule_fires,
     eventually,
 )
-
-RATE = Decimal("84.12")  # INR per USD, as an operator would set it from RBI's reference rate
-
-
-def usd(inr: str) -> Decimal:
-    """The documented conversion: USD = INR / rate, to the cent, half up."""
-    return (Decimal(inr) / RATE).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def wholesale_rows() -> dict[str, dict[str, Any]]:
     """The demo rows with B2B terms, by SKU, as the catalog file states them."""
     items = load_demo_catalog("http://127.0.0.1:8000")["items"]
-    return {item["sku"]: item for item in items if item.get("b2b_moq")}
+    return {item["sku"]: item for item in b2b_items(items)}
 
 
-def expected_tiers(item: dict[str, Any]) -> list[tuple[int, Decimal]]:
-    """`10-49:11800|50-199:10600|200+:9400` -> [(10, USD), (50, USD), (200, USD)]."""
-    tiers = []
-    for step in item["b2b_price_tiers"].split("|"):
-        quantities, price = step.split(":")
-        tiers.append((int(quantities.split("-")[0].rstrip("+")), usd(price)))
-    return tiers
-
-
-async def set_rate(world: World, make_key: MakeKey) -> None:
-    admin = await make_key("admin")
-    r = await world.client.post(
-        "/v1/fx/rates",
-        json={"currency": "USD", "rate": str(RATE), "source": "RBI"},
-        headers=bearer(admin),
-    )
-    assert r.status_code in (200, 201), r.text
-
-
-def tiers_of(row: dict[str, Any]) -> list[tuple[int, Decimal]]:
-    return [(int(t["start_quantity"]), Decimal(t["price"])) for t in row["tiers"]]
+def tiers_of(row: dict[str, Any]) -> list[tuple[int, str]]:
+    return [(int(t["start_quantity"]), str(t["price"])) for t in row["tiers"]]
 
 
 class TestAlibabaEndToEnd:
     def test_the_conversion_by_hand(self) -> None:
         # ₹11,800 / 84.12 = 140.2758 -> USD 140.28; ₹9,400 / 84.12 = 111.7451 -> USD 111.75.
         carpet = wholesale_rows()["BHD-CARPET-3X5-RED"]
-        assert expected_tiers(carpet) == [
-            (10, Decimal("140.28")),
-            (50, Decimal("126.01")),
-            (200, Decimal("111.75")),
-        ]
+        assert tiers(carpet["b2b_price_tiers"]) == RED_CARPET
 
     @pytest.mark.schedules_hours_apart
     async def test_b2b_products_go_out_in_usd_once_a_rate_is_set_and_the_rest_stay_off(
@@ -81,7 +51,9 @@ class TestAlibabaEndToEnd:
         held = await world.listings(account_id)
         assert {row.status for row in held} == {ListingStatus.NEEDS_MAPPING}
 
-        await set_rate(world, make_key)  # nobody touches a variant after this
+        await set_usd_rate(
+            world.client, await make_key("admin")
+        )  # nobody touches a variant after this
         wanted = wholesale_rows()
         assert len(wanted) == 13
 
@@ -98,7 +70,7 @@ class TestAlibabaEndToEnd:
         remote = await world.remote()
         for sku, item in wanted.items():
             row = remote[sku]
-            assert tiers_of(row) == expected_tiers(item), sku
+            assert tiers_of(row) == tiers(item["b2b_price_tiers"]), sku
             on_sale = max(0, int(item["stock"]) - 1)  # the account's buffer of 1
             assert row["quantity"] == on_sale, sku
             assert row["display"] == ("Y" if on_sale else "N"), sku
@@ -126,7 +98,7 @@ class TestAlibabaEndToEnd:
     ) -> None:
         world = await make_world(marketplace="alibaba")
         assert_no_schedule_fires(world.app)
-        await set_rate(world, make_key)
+        await set_usd_rate(world.client, await make_key("admin"))
         account_id = await world.create_account()
         assert (await world.sync_now(account_id))["status"] == "done"
         sku = "MBD-PUJA-THALI-7PC"  # 30 on hand
