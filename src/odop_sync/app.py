@@ -42,6 +42,7 @@ from odop_sync.logging import request_id_var
 from odop_sync.metrics import HTTP_LATENCY, HTTP_REQUESTS, REGISTRY, refresh_lags
 from odop_sync.orders.endpoints import router as orders_router
 from odop_sync.orders.puller import OrderPuller
+from odop_sync.pages import router as pages
 from odop_sync.sales.endpoints import router as sales_router
 from odop_sync.sync.clients import AdapterFactory
 from odop_sync.sync.endpoints import router as sync_router
@@ -180,6 +181,7 @@ def _routes(app: FastAPI) -> None:
         fx_router,
     ):
         app.include_router(router)
+    pages.install(app)
     _ops_routes(app)
 
 

@@ -7,16 +7,20 @@ it. Every request the page makes is recorded: `offsite()` lists those that left 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, Request, async_playwright
 
+from tests.pages.site import DemoSite, demo_site
 from tests.processes import Served, served
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -94,3 +98,61 @@ async def visit(browser: Browser, server: Served, path: str, *, width: int = 128
     page.on("request", record)
     await page.goto(origin + path, wait_until="networkidle")
     return seen
+
+
+@pytest.fixture(scope="session")
+async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DemoSite]:
+    """The demo (catalog, sales history, keys) served in demo mode, shared by the page tests."""
+    async with demo_site(tmp_path_factory.mktemp("site")) as running:
+        yield running
+
+
+async def open_page(
+    browser: Browser,
+    site: DemoSite,
+    path: str,
+    *,
+    role: str | None = "partner",
+    width: int = 1280,
+) -> Visit:
+    """`path` in a new browser context, signed in with the demo key of `role` (put in the
+    tab's sessionStorage, as the sign-in form does), once every figure is drawn."""
+    height = 740 if width < 500 else 900
+    context = await browser.new_context(
+        viewport={"width": width, "height": height}, accept_downloads=True
+    )
+    if role is not None:
+        await context.add_init_script(
+            f"sessionStorage.setItem('odop.key', {json.dumps(site.keys[role])})"
+        )
+    page = await context.new_page()
+    seen = Visit(page, site.origin)
+    page.on("request", lambda request: seen.requests.append(request.url))
+    await page.goto(site.origin + path)
+    if role is not None:
+        await wait_loaded(page, 0)
+    return seen
+
+
+async def wait_loaded(page: Page, loads_before: int) -> None:
+    """Until the page has drawn its figures once more than `loads_before` times."""
+    await page.wait_for_function(
+        "([n]) => document.documentElement.dataset.state === 'error' || "
+        "Number(document.documentElement.dataset.loads || 0) > n",
+        arg=[loads_before],
+        timeout=30_000,
+    )
+    state = await page.evaluate("document.documentElement.dataset.state")
+    if state == "error":
+        problem = await page.text_content("#problem")
+        raise AssertionError(f"the page shows a problem: {problem}")
+
+
+async def downloaded(info: Any) -> bytes:
+    """The bytes of the file a click downloaded (`page.expect_download()`'s info)."""
+    path = await (await info.value).path()
+    return await asyncio.to_thread(Path(path).read_bytes)
+
+
+async def loads(page: Page) -> int:
+    return int(await page.evaluate("Number(document.documentElement.dataset.loads || 0)"))

@@ -1,0 +1,1 @@
+"""The web pages served by the app itself: the partner dashboard and the agency console."""
