@@ -67,7 +67,9 @@ class Rollups:
     def __init__(self, agency_id: int, account_id: int) -> None:
         self.agency_id = agency_id
         self.account_id = account_id
-        self.sums: dict[tuple[str, date, int], list[int]] = defaultdict(lambda: [0] * len(ROLLUP_SUMS))
+        self.sums: dict[tuple[str, date, int], list[int]] = defaultdict(
+            lambda: [0] * len(ROLLUP_SUMS)
+        )
 
     def add(self, day: date, product_key: int, line: LineState, sign: int) -> None:
         if not line.priced:

@@ -181,7 +181,7 @@ async def as_of_by_marketplace(
     )
     if agency_ids is not None:
         query = query.where(A.agency_id.in_(list(agency_ids)))
-    out = []
+    out: list[tuple[str, datetime | None]] = []
     for adapter, value in (await session.execute(query)).all():
         if isinstance(value, str):  # SQLite: an aggregate loses the column type
             value = datetime.fromisoformat(value)

@@ -160,7 +160,8 @@ async def summary(
             before[key] += int(row["net_paise"] or 0)
 
     if not dims and period is None:
-        current.setdefault((), [0] * len(repo.SUMS))  # ungrouped: one row, even when nothing was sold
+        # Ungrouped: one row, even when nothing was sold.
+        current.setdefault((), [0] * len(repo.SUMS))
     out: list[SalesRow] = []
     totals = [0] * len(repo.SUMS)
     for full_key in sorted(current, key=_sort_key):
@@ -219,7 +220,8 @@ def to_csv(result: SalesSummary) -> Iterator[str]:
             [
                 *(values[name] for name in labels),
                 *([row.period] if period else []),
-                row.units, row.units_net, row.units_cancelled, row.units_returned, row.gross, row.net, row.orders, row.previous_net,
+                row.units, row.units_net, row.units_cancelled, row.units_returned,
+                row.gross, row.net, row.orders, row.previous_net,
                 "" if row.growth_percent is None else row.growth_percent,
             ]
         )  # fmt: skip

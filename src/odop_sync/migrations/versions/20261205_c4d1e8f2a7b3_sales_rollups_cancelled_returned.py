@@ -72,8 +72,8 @@ def _backfill() -> None:
         )
     )
     sums: dict[tuple[str, date, int, int], list[int]] = defaultdict(lambda: [0, 0])
-    result = conn.execution_options(stream_results=True, yield_per=10_000).execute(query)
-    for account_id, purchased_at, product_key, cancelled, returned in result:
+    # Only lines with a cancelled or returned unit are read (a few values each).
+    for account_id, purchased_at, product_key, cancelled, returned in conn.execute(query):
         day = sales_day(purchased_at)
         for key in (("d", day), ("m", day.replace(day=1))):
             row = sums[(*key, int(account_id), int(product_key))]
@@ -89,9 +89,7 @@ def _backfill() -> None:
             _rollups.c.account_id == sa.bindparam("k_account_id"),
             _rollups.c.product_key == sa.bindparam("k_product_key"),
         )
-        .values(
-            units_cancelled=sa.bindparam("cancelled"), units_returned=sa.bindparam("returned")
-        )
+        .values(units_cancelled=sa.bindparam("cancelled"), units_returned=sa.bindparam("returned"))
     )
     conn.execute(
         update,
