@@ -159,7 +159,7 @@ def _order(
     fate = rng.choices(["kept", "cancelled", "returned", "part"], [86, 6, 4, 4])[0]
     lines = []
     for n, item in enumerate(picks):
-        quantity = rng.randint(4, 30) if foreign else rng.choices([1, 2, 3], [75, 18, 7])[0]
+        quantity = rng.randint(2, 12) if foreign else rng.choices([1, 2, 3], [75, 18, 7])[0]
         cancelled = returned = 0
         if fate == "part" and n == 0:
             if quantity == 1:
