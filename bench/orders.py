@@ -4,8 +4,8 @@ marketplace pacing), and the sales summary's p50/p95 over at least 1,000,000 ord
 The ingest run pulls `--orders` orders (1-3 lines each) page by page, each page in its own
 transaction as the puller commits them, then pulls a tenth of them again with a new status
 (cancellations, returns, deliveries). The summary run then tops the database up to `--lines`
-order lines with a bulk load that writes the same rollups ingest would, and times every
-grouping over a year, 20 times each.
+order lines with the history import (odop_sync.orders.history: the rows and rollups ingest
+would write, in bulk), and times every grouping over a year, 20 times each.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import statistics
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bench.common import cli, drop_database, fresh_database, print_table, write_json
 from odop_sync.adapter_sdk import Money, OrderPage, OrderStatus, RemoteOrder, RemoteOrderLine
 from odop_sync.config import Settings
-from odop_sync.db import create_engine, create_sessionmaker, insert_many, transaction
-from odop_sync.models import (
-    Agency,
-    MarketplaceAccount,
-    Order,
-    OrderLine,
-    Producer,
-    ProducerKind,
-    Product,
-    Variant,
-)
-from odop_sync.models.base import table_of
-from odop_sync.orders import repository as orders_repo
-from odop_sync.orders.service import LineState, _Rollups, ingest, sales_day
+from odop_sync.db import create_engine, create_sessionmaker, transaction
+from odop_sync.models import Agency, MarketplaceAccount, Producer, ProducerKind, Product, Variant
+from odop_sync.orders.history import PastOrder, catalog_skus, load_history
+from odop_sync.orders.service import ingest
 from odop_sync.sales import service as sales
 from odop_sync.sales.repository import Filters
 from odop_sync.sales.schemas import Dimension
@@ -149,52 +138,21 @@ async def top_up(
     sm: async_sessionmaker[AsyncSession], accounts: list[MarketplaceAccount],
     variants: list[tuple[str, int, int]], have: int, want: int,
 ) -> int:  # fmt: skip
-    """Bulk-load orders until there are `want` lines, with the rollups ingest would write."""
+    """Bulk-load orders until there are `want` lines, with the history import
+    (odop_sync.orders.history): the rows and rollups ingest would write, no stock moved."""
     rng = random.Random(9)
     n = 10_000_000
     total = have
-    now = datetime.now(UTC)
+    async with sm() as s:
+        skus = await catalog_skus(s, accounts[0].agency_id)
     while total < want:
         async with transaction(sm) as s:
             chunk = []
             for _ in range(5_000):
-                chunk.append(_order(n, rng, variants))
+                chunk.append(PastOrder(_order(n, rng, variants)))
                 n += 1
             account = accounts[n // 5_000 % 2]  # chunks alternate between the accounts
-            rows = [
-                {"agency_id": account.agency_id, "account_id": account.id,
-                 "marketplace_order_id": o.order_id, "status": o.canonical_status,
-                 "marketplace_status": o.status, "purchased_at": o.purchased_at,
-                 "remote_updated_at": o.purchased_at, "currency": "INR", "inr_rate": Decimal(1),
-                 "created_at": now,
-                 "updated_at": now}
-                for o in chunk
-            ]  # fmt: skip
-            ids = {
-                r[1]: r[0]
-                for r in await insert_many(
-                    s, table_of(Order), rows, returning=("id", "marketplace_order_id")
-                )
-            }
-            product_of = {sku: pid for sku, pid, _ in variants}
-            vid = {sku: i for i, (sku, _, _) in enumerate(variants)}
-            rollups = _Rollups(account.agency_id, account.id)
-            line_rows = []
-            for o in chunk:
-                for pos, ln in enumerate(o.lines):
-                    line_rows.append(
-                        {"order_id": ids[o.order_id], "line_key": ln.line_id, "position": pos,
-                         "sku": ln.sku, "variant_id": None, "unmatched": False,
-                         "quantity": ln.quantity, "quantity_cancelled": 0,
-                         "quantity_returned": 0, "unit_price_minor": ln.unit_price.amount,
-                         "inr_rate": Decimal(1), "stock_out": 0, "stock_short": 0}
-                    )  # fmt: skip
-                    state = LineState(vid[ln.sku], ln.quantity, 0, 0, ln.unit_price.amount,
-                                      Decimal(1), 0, 0, pos)  # fmt: skip
-                    rollups.add(sales_day(o.purchased_at), product_of[ln.sku], state, +1)
-            await insert_many(s, table_of(OrderLine), line_rows)
-            await orders_repo.add_to_rollups(s, rollups.rows())
-            total += len(line_rows)
+            total += await load_history(s, account, chunk, skus)
     return total
 
 

@@ -142,7 +142,10 @@ class TestSalesSummary:
         shop: Shop, make_key: MakeKey,
     ) -> None:  # fmt: skip
         key = await make_key("agency", "up-odop")
-        await ingest_page(sessionmaker, shop.flipkart, order("F-1", line("VNS-SAREE", 2)))
+        await ingest_page(
+            sessionmaker, shop.flipkart,
+            order("F-1", line("VNS-SAREE", 2, returned=1), status=S.DELIVERED),
+        )  # fmt: skip
         r = await client.get(
             "/v1/sales/summary.csv", params={**RANGE, "group_by": "marketplace,month"},
             headers=bearer(key),
@@ -152,8 +155,9 @@ class TestSalesSummary:
         rows = list(csv.DictReader(io.StringIO(r.text)))
         assert rows == [
             {
-                "marketplace": "flipkart", "period": "2025-11", "units": "2", "units_net": "2",
-                "gross_inr": "9001.00", "net_inr": "9001.00", "orders": "1",
+                "marketplace": "flipkart", "period": "2025-11", "units": "2", "units_net": "1",
+                "units_cancelled": "0", "units_returned": "1",
+                "gross_inr": "9001.00", "net_inr": "4500.50", "orders": "1",
                 "previous_net_inr": "0.00", "growth_percent": "",
             }
         ]  # fmt: skip
@@ -205,6 +209,8 @@ class TestSummaryProperty:
                 price = CATALOG[sku][4] if sku in CATALOG else 10_000
                 expected["units"] += q
                 expected["units_net"] += q - c - r
+                expected["units_cancelled"] += c
+                expected["units_returned"] += r
                 expected["gross"] += q * price
                 expected["net"] += (q - c - r) * price
                 by_district[CATALOG[sku][2] if sku in CATALOG else None] += (q - c - r) * price
@@ -214,6 +220,8 @@ class TestSummaryProperty:
             for figures in [body["totals"], _sum_rows(body["rows"])]:
                 assert figures["units"] == expected["units"], grouping
                 assert figures["units_net"] == expected["units_net"], grouping
+                assert figures["units_cancelled"] == expected["units_cancelled"], grouping
+                assert figures["units_returned"] == expected["units_returned"], grouping
                 assert _paise(figures["gross"]) == expected["gross"], grouping
                 assert _paise(figures["net"]) == expected["net"], grouping
                 assert figures["orders"] == expected["orders"], grouping
@@ -289,8 +297,8 @@ def _paise(rupees: str | Decimal) -> int:
 
 
 def _sum_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"units": 0, "units_net": 0, "gross": Decimal(0), "net": Decimal(0),
-                           "orders": 0}  # fmt: skip
+    out: dict[str, Any] = {"units": 0, "units_net": 0, "units_cancelled": 0, "units_returned": 0,
+                           "gross": Decimal(0), "net": Decimal(0), "orders": 0}  # fmt: skip
     for row in rows:
         for name in out:
             out[name] += Decimal(row[name]) if name in ("gross", "net") else row[name]

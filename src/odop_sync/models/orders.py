@@ -149,6 +149,9 @@ class SalesRollup(Base):
     product_key: Mapped[int] = mapped_column(BigId)
     units: Mapped[int]
     units_net: Mapped[int]
+    # Of `units`, those cancelled and those returned since (units_net = units - both).
+    units_cancelled: Mapped[int] = mapped_column(server_default="0")
+    units_returned: Mapped[int] = mapped_column(server_default="0")
     gross_paise: Mapped[int] = mapped_column(BigInteger)
     net_paise: Mapped[int] = mapped_column(BigInteger)
     # An order counts once, under the product of its first line.

@@ -16,6 +16,16 @@ from odop_sync.models import SalesGrain
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 ONE = Decimal(1)
 ZERO = Decimal(0)
+# The summed columns of a rollup row, in the order `Rollups` keeps them.
+ROLLUP_SUMS = (
+    "units",
+    "units_net",
+    "units_cancelled",
+    "units_returned",
+    "gross_paise",
+    "net_paise",
+    "orders",
+)
 
 
 def sales_day(moment: datetime) -> date:
@@ -57,7 +67,9 @@ class Rollups:
     def __init__(self, agency_id: int, account_id: int) -> None:
         self.agency_id = agency_id
         self.account_id = account_id
-        self.sums: dict[tuple[str, date, int], list[int]] = defaultdict(lambda: [0] * 5)
+        self.sums: dict[tuple[str, date, int], list[int]] = defaultdict(
+            lambda: [0] * len(ROLLUP_SUMS)
+        )
 
     def add(self, day: date, product_key: int, line: LineState, sign: int) -> None:
         if not line.priced:
@@ -66,6 +78,8 @@ class Rollups:
         amounts = (
             line.quantity,
             line.units_net,
+            line.cancelled,
+            line.returned,
             line.quantity * paise,
             line.units_net * paise,
             1 if line.position == 0 else 0,
@@ -83,11 +97,7 @@ class Rollups:
                 "agency_id": self.agency_id,
                 "account_id": self.account_id,
                 "product_key": product_key,
-                "units": s[0],
-                "units_net": s[1],
-                "gross_paise": s[2],
-                "net_paise": s[3],
-                "orders": s[4],
+                **dict(zip(ROLLUP_SUMS, s, strict=True)),
             }
             for (grain, start, product_key), s in sorted(self.sums.items())
             if any(s)

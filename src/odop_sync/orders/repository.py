@@ -39,6 +39,7 @@ from odop_sync.models import (
     Variant,
 )
 from odop_sync.models.base import table_of
+from odop_sync.orders.lines import ROLLUP_SUMS
 
 ORDERS = table_of(Order)
 LINES = table_of(OrderLine)
@@ -211,7 +212,6 @@ async def insert_rows(
 
 
 ROLLUP_KEY = ("grain", "period_start", "account_id", "product_key")
-ROLLUP_SUMS = ("units", "units_net", "gross_paise", "net_paise", "orders")
 
 
 async def add_to_rollups(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:

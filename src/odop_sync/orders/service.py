@@ -181,7 +181,7 @@ async def _insert_fresh(
     fresh = [o for remote_id, o in incoming.items() if remote_id not in stored]
     if not fresh:
         return {}
-    rows = {o.order_id: _order_row(account, o, now, bookings[o.order_id]) for o in fresh}
+    rows = {o.order_id: order_row(account, o, now, bookings[o.order_id]) for o in fresh}
     inserted = await repo.insert_orders(session, list(rows.values()))
     if len(inserted) < len(fresh):
         # Another transaction stored some first; the unique key won, read theirs.
@@ -369,7 +369,7 @@ class _Batch:
         return changed
 
 
-def _order_row(
+def order_row(
     account: MarketplaceAccount, order: RemoteOrder, now: datetime, booking: Booking
 ) -> dict[str, Any]:
     return {

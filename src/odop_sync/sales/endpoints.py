@@ -16,6 +16,7 @@ from odop_sync.kit.time import utcnow
 from odop_sync.models import Role
 from odop_sync.orders.service import IST
 from odop_sync.sales import service
+from odop_sync.sales.filters import SalesFilters, sales_filters
 from odop_sync.sales.repository import Filters
 from odop_sync.sales.schemas import PERIODS, Dimension, SalesSummary
 
@@ -153,3 +154,13 @@ async def sales_summary_csv(result: SummaryDep) -> StreamingResponse:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get("/filters")
+async def sales_filter_values(session: SessionDep, principal: PrincipalDep) -> SalesFilters:
+    """The values the summary's filters can take, for a dashboard's drop-downs: the districts
+    (`district`, with their English and Hindi names) and crafts (`craft`) of the products in
+    scope, the marketplaces of its accounts (`marketplace`) and its producers (`producer_id`),
+    each sorted. Scoped as the summary is: a partner key sees the agencies granted to it, an
+    agency key its own, admin all."""
+    return await sales_filters(session, _agency_ids(principal))

@@ -18,10 +18,11 @@ from odop_sync.models import (
     SalesGrain,
     SalesRollup,
 )
+from odop_sync.orders.lines import ROLLUP_SUMS
 from odop_sync.sales.schemas import Dimension
 
 R, A, P, PR = SalesRollup, MarketplaceAccount, Product, Producer
-SUMS = ("units", "units_net", "gross_paise", "net_paise", "orders")
+SUMS = ROLLUP_SUMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +50,18 @@ class Filters:
 def _dimension_columns(dim: Dimension) -> list[ColumnElement[Any]]:
     columns: dict[Dimension, list[ColumnElement[Any]]] = {
         Dimension.DISTRICT: [P.district_code.label("district")],
-        Dimension.PRODUCER: [P.producer_id.label("producer_id"), PR.name_en.label("producer")],
+        Dimension.PRODUCER: [
+            P.producer_id.label("producer_id"),
+            PR.name_en.label("producer"),
+            PR.kind.label("producer_kind"),
+            PR.name_hi.label("producer_hi"),
+        ],
         Dimension.CRAFT: [P.craft.label("craft")],
-        Dimension.PRODUCT: [P.id.label("product_id"), P.title_en.label("product")],
+        Dimension.PRODUCT: [
+            P.id.label("product_id"),
+            P.title_en.label("product"),
+            P.title_hi.label("product_hi"),
+        ],
         Dimension.MARKETPLACE: [A.adapter.label("marketplace")],
     }
     return columns[dim]
@@ -155,3 +165,25 @@ async def as_of(session: AsyncSession, agency_ids: Collection[int] | None) -> da
     if isinstance(value, str):  # SQLite: an aggregate loses the column type
         value = datetime.fromisoformat(value)
     return value
+
+
+async def as_of_by_marketplace(
+    session: AsyncSession, agency_ids: Collection[int] | None
+) -> list[tuple[str, datetime | None]]:
+    """`as_of` per adapter slug of the accounts in scope, by slug: the oldest last pull of that
+    marketplace's accounts (None while none of them has been pulled)."""
+    query = (
+        select(A.adapter, func.min(func.coalesce(OrderCursor.pulled_at, OrderCursor.ingested_at)))
+        .select_from(A)
+        .outerjoin(OrderCursor, OrderCursor.account_id == A.id)
+        .group_by(A.adapter)
+        .order_by(A.adapter)
+    )
+    if agency_ids is not None:
+        query = query.where(A.agency_id.in_(list(agency_ids)))
+    out: list[tuple[str, datetime | None]] = []
+    for adapter, value in (await session.execute(query)).all():
+        if isinstance(value, str):  # SQLite: an aggregate loses the column type
+            value = datetime.fromisoformat(value)
+        out.append((str(adapter), value))
+    return out

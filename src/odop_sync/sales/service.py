@@ -20,14 +20,27 @@ from odop_sync.kit.time import as_utc
 from odop_sync.models import SalesGrain
 from odop_sync.sales import repository as repo
 from odop_sync.sales.repository import Filters, Segment
-from odop_sync.sales.schemas import PERIODS, Dimension, SalesFigures, SalesRow, SalesSummary
+from odop_sync.sales.schemas import (
+    PERIODS,
+    Dimension,
+    MarketplaceFreshness,
+    SalesFigures,
+    SalesRow,
+    SalesSummary,
+)
 
-_LABELS = {
+_CSV_LABELS = {
     Dimension.DISTRICT: ("district",),
     Dimension.PRODUCER: ("producer_id", "producer"),
     Dimension.CRAFT: ("craft",),
     Dimension.PRODUCT: ("product_id", "product"),
     Dimension.MARKETPLACE: ("marketplace",),
+}
+# The JSON rows also carry names for display (each follows from the group's id).
+_LABELS = {
+    **_CSV_LABELS,
+    Dimension.PRODUCER: ("producer_id", "producer", "producer_kind", "producer_hi"),
+    Dimension.PRODUCT: ("product_id", "product", "product_hi"),
 }
 
 
@@ -87,14 +100,17 @@ def _growth(net: int, previous: int) -> Decimal | None:
 
 
 def _figures(sums: Sequence[int], previous_net: int) -> dict[str, Any]:
+    named = dict(zip(repo.SUMS, sums, strict=True))
     return {
-        "units": sums[0],
-        "units_net": sums[1],
-        "gross": paise_to_rupees(sums[2]),
-        "net": paise_to_rupees(sums[3]),
-        "orders": sums[4],
+        "units": named["units"],
+        "units_net": named["units_net"],
+        "units_cancelled": named["units_cancelled"],
+        "units_returned": named["units_returned"],
+        "gross": paise_to_rupees(named["gross_paise"]),
+        "net": paise_to_rupees(named["net_paise"]),
+        "orders": named["orders"],
         "previous_net": paise_to_rupees(previous_net),
-        "growth_percent": _growth(sums[3], previous_net),
+        "growth_percent": _growth(named["net_paise"], previous_net),
     }
 
 
@@ -125,7 +141,7 @@ async def summary(
     rows = await repo.summary_rows(session, parts, dims, period is not None, filters)
 
     labels = [name for d in dims for name in _LABELS[d]]
-    current: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * 5)
+    current: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(repo.SUMS))
     before: dict[tuple[Any, ...], int] = defaultdict(int)
     for row in rows:
         key: tuple[Any, ...] = tuple(row[name] for name in labels)
@@ -144,9 +160,10 @@ async def summary(
             before[key] += int(row["net_paise"] or 0)
 
     if not dims and period is None:
-        current.setdefault((), [0] * 5)  # ungrouped: one row, even when nothing was sold
+        # Ungrouped: one row, even when nothing was sold.
+        current.setdefault((), [0] * len(repo.SUMS))
     out: list[SalesRow] = []
-    totals = [0] * 5
+    totals = [0] * len(repo.SUMS)
     for full_key in sorted(current, key=_sort_key):
         sums = current[full_key]
         extra: dict[str, Any] = {}
@@ -166,11 +183,16 @@ async def summary(
             v for (*_, bucket), v in before.items() if bucket < bucket_of(start, period)
         )
     as_of = await repo.as_of(session, filters.agency_ids)
+    by_marketplace = await repo.as_of_by_marketplace(session, filters.agency_ids)
     return SalesSummary(
         from_=start,
         to=end,
         group_by=list(group_by),
         as_of=None if as_of is None else as_utc(as_of),
+        as_of_by_marketplace=[
+            MarketplaceFreshness(marketplace=m, as_of=None if at is None else as_utc(at))
+            for m, at in by_marketplace
+        ],
         rows=out,
         totals=SalesFigures(**_figures(totals, previous_total)),
     )
@@ -180,13 +202,13 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
     return tuple((value is None, value if value is not None else 0) for value in key)
 
 
-CSV_FIGURES = ("units", "units_net", "gross_inr", "net_inr", "orders", "previous_net_inr",
-               "growth_percent")  # fmt: skip
+CSV_FIGURES = ("units", "units_net", "units_cancelled", "units_returned", "gross_inr",
+               "net_inr", "orders", "previous_net_inr", "growth_percent")  # fmt: skip
 
 
 def to_csv(result: SalesSummary) -> Iterator[str]:
     """A header row, then one row per group; money in rupees."""
-    labels = [name for d in result.group_by if d not in PERIODS for name in _LABELS[d]]
+    labels = [name for d in result.group_by if d not in PERIODS for name in _CSV_LABELS[d]]
     period = [d for d in result.group_by if d in PERIODS]
     header = [*labels, *(["period"] if period else []), *CSV_FIGURES]
     buffer = io.StringIO()
@@ -198,7 +220,8 @@ def to_csv(result: SalesSummary) -> Iterator[str]:
             [
                 *(values[name] for name in labels),
                 *([row.period] if period else []),
-                row.units, row.units_net, row.gross, row.net, row.orders, row.previous_net,
+                row.units, row.units_net, row.units_cancelled, row.units_returned,
+                row.gross, row.net, row.orders, row.previous_net,
                 "" if row.growth_percent is None else row.growth_percent,
             ]
         )  # fmt: skip
