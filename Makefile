@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python -m bench.ingest --rows 10000
 	$(BIN)/python -m bench.sync --skus 20000 --alibaba-skus 500
 	$(BIN)/python -m bench.orders --orders 100000 --lines 1000000
+	$(BIN)/python -m bench.pages --lines 1000000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
