@@ -193,7 +193,8 @@ new MutationObserver((_, seen) => {
   }
 }).observe(document.documentElement, {attributes: true, attributeFilter: ["data-state"]});
 """
-SETTLED = '["ready", "error"].includes(document.documentElement.dataset.state)'
+# A selector, not a predicate: the pages' CSP forbids the eval that wait_for_function needs.
+SETTLED = 'html[data-state="ready"], html[data-state="error"]'
 
 
 async def visit(browser: Any, url: str, key: str, width: int, height: int) -> float | str:
@@ -206,7 +207,7 @@ async def visit(browser: Any, url: str, key: str, width: int, height: int) -> fl
         page = await context.new_page()
         try:
             await page.goto(url, wait_until="commit", timeout=READY_TIMEOUT_MS)
-            await page.wait_for_function(SETTLED, timeout=READY_TIMEOUT_MS)
+            await page.wait_for_selector(SETTLED, state="attached", timeout=READY_TIMEOUT_MS)
         except PlaywrightError as exc:
             return f"no ready within {READY_TIMEOUT_MS // 1000} s: {str(exc).splitlines()[0]}"
         state = await page.evaluate("document.documentElement.dataset.state")

@@ -300,8 +300,7 @@ async function syncNow(account, button) {
 
 // orders -----------------------------------------------------------------------------------
 
-async function orderDetail(order, holder) {
-  const o = await api(`/v1/orders/${order.id}`);
+function orderDetail(o, holder) {
   holder.replaceChildren(
     table(t("orders.lines"), [
       { head: t("col.sku"), cell: (l) => l.sku },
@@ -316,18 +315,18 @@ async function orderDetail(order, holder) {
 }
 
 async function loadOrders() {
-  const page = await api("/v1/orders?limit=20&newest_first=true");
+  const page = await api("/v1/orders?limit=20&order=newest&details=true");
   const list = byId("orders-list");
   if (!page.items.length) {
     list.replaceChildren(el("p", { class: "note" }, t("orders.none")));
     return;
   }
   list.replaceChildren(...page.items.map((o) => {
-    const holder = el("div", {}, t("common.loading"));
+    const holder = el("div", {});
     const item = el("details", { class: "order", dataset: { order: o.id } },
       el("summary", {}, el("strong", {}, o.marketplace_order_id), label("marketplace", o.marketplace), el("span", { class: `status status-${o.status}` }, label("order", o.status)), fmt.when(o.purchased_at), `${fmt.count(o.units)} · ${fmt.amount(o.total, o.currency)}`),
       holder);
-    item.addEventListener("toggle", () => item.open && !item.dataset.loaded && orderDetail(o, holder).then(() => { item.dataset.loaded = "1"; }).catch(showProblem), { once: false });
+    orderDetail(o, holder);
     return item;
   }));
 }
