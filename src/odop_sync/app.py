@@ -24,6 +24,7 @@ from odop_sync import __version__
 from odop_sync.accounts.crypto import CredentialCipher
 from odop_sync.accounts.endpoints import router as accounts_router
 from odop_sync.adapter_sdk import Adapter, Capability, discover_adapters
+from odop_sync.auth.endpoints import router as auth_router
 from odop_sync.batches.endpoints import router as batches_router
 from odop_sync.batches.service import PROCESS_JOB
 from odop_sync.batches.tasks import process_batch
@@ -179,6 +180,7 @@ def _routes(app: FastAPI) -> None:
         orders_router,
         sales_router,
         fx_router,
+        auth_router,
     ):
         app.include_router(router)
     pages.install(app)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import csv
 import functools
+import io
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -13,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from odop_sync.batches import repository, service
 from odop_sync.batches.intake import parse_sheet
 from odop_sync.batches.schemas import BatchCreate, BatchRead, DryRunRead
+from odop_sync.batches.template import build_template
 from odop_sync.catalog.rules import Rules
 from odop_sync.config import Settings
 from odop_sync.deps import PrincipalDep, RunnerDep, SessionDep, SettingsDep, acting_agency_id
@@ -23,6 +26,7 @@ from odop_sync.kit.problems import (
     UnsupportedMediaType,
     ValidationProblem,
 )
+from odop_sync.models import RowStatus
 
 router = APIRouter(prefix="/v1", tags=["batches"], responses=PROBLEM_RESPONSES)
 # Row numbers are INTEGER columns (int4 on PostgreSQL): a cursor beyond is refused, not sent.
@@ -233,6 +237,76 @@ async def list_batches(session: SessionDep, principal: PrincipalDep) -> list[Bat
     principal.require_catalog_reader()
     batches = await repository.list_batches(session, principal.agency_scope())
     return [await service.read_batch(session, b, rows=None) for b in batches]
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/batches/template.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "the sheet template"}},
+)
+async def batch_template(principal: PrincipalDep) -> Response:
+    """A sheet template to fill in and upload to `POST /v1/batches`: every column the importer
+    reads, in order, each header with a note (English and Hindi name, what goes there),
+    drop-downs for the GST rate (the slabs in force) and the district, and one example row (a
+    Bhadohi carpet of producer `weaver-ramesh`) that imports as it is once that producer is
+    registered. Replace or delete the example before uploading your own rows."""
+    principal.require_catalog_reader()
+    content = await anyio.to_thread.run_sync(build_template)
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="odop-sync-template.xlsx"'},
+    )
+
+
+def _csv_safe(value: object) -> str:
+    """A cell Excel will not run as a formula (a leading =, +, -, @ is quoted away)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@router.get(
+    "/batches/{batch_id}/errors.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "row, sku, field, message"}},
+)
+async def batch_errors_csv(
+    batch_id: Annotated[int, Path(ge=1, le=2**62)], session: SessionDep, principal: PrincipalDep
+) -> Response:
+    """The batch's rejected rows as CSV (UTF-8 with a BOM, so Excel shows Hindi right): one
+    line per problem with the sheet's row number, the SKU, the field and the message. Fix those
+    cells in the sheet and upload it again."""
+    principal.require_catalog_reader()
+    batch = await service.get_batch(session, batch_id, principal.agency_scope())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row", "sku", "field", "message"])
+    after = 0
+    while True:
+        found = await repository.row_results(
+            session, batch, status=RowStatus.REJECTED, after=after, limit=5000
+        )
+        for row_no, sku, _status, errors, _warnings, _variant in found:
+            for issue in errors or [{}]:
+                writer.writerow(
+                    [
+                        issue.get("row") or row_no,
+                        _csv_safe(sku),
+                        _csv_safe(issue.get("field")),
+                        _csv_safe(issue.get("message")),
+                    ]
+                )
+        if len(found) < 5000:
+            break
+        after = found[-1][0]
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="batch-{batch.id}-errors.csv"'},
+    )
 
 
 @router.get("/batches/{batch_id}")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -237,8 +238,19 @@ async def list_products(
     ] = None,
     craft: Annotated[str | None, Query(max_length=120)] = None,
     producer_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=120,
+            description="search: products whose English or Hindi title, or one of whose "
+            "variant SKUs, contains this text, ignoring case (e.g. `carpet`, `कालीन`, `BHD-`)",
+        ),
+    ] = None,
 ) -> Page[ProductRead]:
+    """The agency's products with their variants, oldest first; narrowed by district, craft,
+    producer and a text search, all of which combine, and paged with `after`."""
     principal.require_catalog_reader()
+    search = unicodedata.normalize("NFC", q).strip() if q else None
     rows = await repository.list_products(
         session,
         agency_scope=principal.agency_scope(),
@@ -247,6 +259,7 @@ async def list_products(
         district=district,
         craft=craft,
         producer_id=producer_id,
+        q=search or None,
     )
     return Page[ProductRead](
         items=[product_read(p) for p in rows],

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, select
+from sqlalchemy import ColumnElement, Table, Update, bindparam, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -98,6 +98,7 @@ async def list_products(
     district: str | None = None,
     craft: str | None = None,
     producer_id: int | None = None,
+    q: str | None = None,
 ) -> list[Product]:
     query = (
         select(Product)
@@ -114,7 +115,26 @@ async def list_products(
         query = query.where(Product.craft == craft)
     if producer_id is not None:
         query = query.where(Product.producer_id == producer_id)
+    if q:
+        query = query.where(_matches(q))
     return list(await session.scalars(query))
+
+
+def _matches(q: str) -> ColumnElement[bool]:
+    """Products whose English or Hindi title, or one of whose variant SKUs, contains `q`,
+    ignoring case. Both sides go through the database's own lower(), so they fold alike (SQLite
+    folds ASCII only, PostgreSQL all of Unicode; Devanagari has no case to fold)."""
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = func.lower(literal(f"%{escaped}%"))
+
+    def like(column: Any) -> ColumnElement[bool]:
+        return func.lower(column).like(pattern, escape="\\")
+
+    return or_(
+        like(Product.title_en),
+        like(Product.title_hi),
+        exists().where(Variant.product_id == Product.id, like(Variant.sku)),
+    )
 
 
 async def get_product(

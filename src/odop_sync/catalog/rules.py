@@ -29,6 +29,7 @@ from odop_sync.kit.problems import FieldIssue
 from odop_sync.models import ProducerKind
 
 __all__ = [
+    "ITEM_COLUMNS",
     "PRODUCT_COLUMNS",
     "ItemIn",
     "ProducerIn",
@@ -144,6 +145,26 @@ PRODUCT_COLUMNS = (
     "gi_tag",
     "hsn_code",
     "gst_rate",
+    *b2b.B2B_COLUMNS,
+)
+# Every column (JSON field) an item row may carry, in the order of the contract (README,
+# "Publishing products"), as `validate_item` reads them; a sheet may add `attr.<name>` columns.
+ITEM_COLUMNS = (
+    "sku",
+    "product_ref",
+    *PRODUCT_COLUMNS[: PRODUCT_COLUMNS.index("gst_rate") + 1],
+    "mrp",
+    "price",
+    "stock",
+    "weight_g",
+    "length_cm",
+    "width_cm",
+    "height_cm",
+    "material",
+    "color",
+    "size",
+    "images",
+    "attributes",
     *b2b.B2B_COLUMNS,
 )
 

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy import select
 
 from odop_sync.auth.service import read_scope
 from odop_sync.catalog.schemas import Page
 from odop_sync.deps import PrincipalDep, SessionDep, SettingsDep
 from odop_sync.kit.problems import PROBLEM_RESPONSES
-from odop_sync.listings import service
+from odop_sync.listings import console, service
 from odop_sync.listings.repository import ListingFilter
-from odop_sync.listings.schemas import ListingDetail, ListingRead
-from odop_sync.models import ListingStatus
+from odop_sync.listings.schemas import (
+    AccountListingCounts,
+    ListingDetail,
+    ListingRead,
+    StatusCounts,
+)
+from odop_sync.models import ApiKey, ListingStatus
 
 router = APIRouter(prefix="/v1", tags=["listings"], responses=PROBLEM_RESPONSES)
 
@@ -49,6 +55,26 @@ async def list_listings(
     return await service.listings_page(session, where, after=after, limit=limit)
 
 
+@router.get("/listings/counts")
+async def listing_counts(
+    session: SessionDep, principal: PrincipalDep, agency: AgencyQuery = None
+) -> list[AccountListingCounts]:
+    """Per marketplace account in scope (those without listings too): its listings counted by
+    status, every status present, and how many are dirty (desired differs from confirmed)."""
+    scope = await read_scope(session, principal, agency)
+    return [
+        AccountListingCounts(
+            account_id=c.account_id,
+            account_name=c.account_name,
+            adapter=c.adapter,
+            enabled=c.enabled,
+            counts=StatusCounts(**c.counts),
+            dirty=c.dirty,
+        )
+        for c in await console.counts_by_account(session, scope)
+    ]
+
+
 @router.get("/listings/{listing_id}")
 async def get_listing(
     listing_id: IdPath, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
@@ -60,3 +86,24 @@ async def get_listing(
     return await service.get_listing_detail(
         session, listing_id, principal.agency_scope(), settings.fx.max_age_days
     )
+
+
+@router.post("/listings/{listing_id}/retry")
+async def retry_listing(
+    listing_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+) -> ListingDetail:
+    """Give a paused (or rejected) listing another chance now: it becomes pending, its failure
+    count and backoff are forgotten, its timeline says who retried it, and the engine pushes it
+    at once. 409 when the listing is in another state (the answer says which)."""
+    principal.require_write()
+    scope = principal.agency_scope()
+    name = await session.scalar(select(ApiKey.name).where(ApiKey.id == principal.key_id))
+    actor = f"{name} ({principal.actor})" if name else principal.actor
+    agency_id, variant_id = await console.retry_listing(session, listing_id, scope, actor)
+    await session.commit()
+    request.app.state.events.catalog_changed(agency_id, [variant_id])
+    return await service.get_listing_detail(session, listing_id, scope, settings.fx.max_age_days)

@@ -194,3 +194,45 @@ class ListingDetail(ListingRead):
     issues: list[IssueRead] = Field(description="the timeline, newest first")
     stock: StockDerivationRead = Field(description="computed now from the variant and account")
     price: PriceDerivationRead = Field(description="computed now from the variant and account")
+
+
+class StatusCounts(BaseModel):
+    """Listings of one account by status; every status is present, 0 when none."""
+
+    pending: int
+    submitted: int
+    live: int
+    rejected: int
+    needs_mapping: int
+    paused: int
+
+
+class AccountListingCounts(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": 1,
+                    "account_name": "UP ODOP on Amazon.in",
+                    "adapter": "amazon",
+                    "enabled": True,
+                    "counts": {
+                        "pending": 2,
+                        "submitted": 0,
+                        "live": 118,
+                        "rejected": 1,
+                        "needs_mapping": 0,
+                        "paused": 1,
+                    },
+                    "dirty": 4,
+                }
+            ]
+        }
+    )
+
+    account_id: int
+    account_name: str
+    adapter: str
+    enabled: bool
+    counts: StatusCounts
+    dirty: int = Field(description="listings whose desired state differs from the confirmed one")

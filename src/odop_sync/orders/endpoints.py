@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
@@ -14,7 +14,13 @@ from odop_sync.deps import PrincipalDep, SessionDep
 from odop_sync.kit.problems import PROBLEM_RESPONSES, FieldIssue, NotFound, ValidationProblem
 from odop_sync.models import Order
 from odop_sync.orders import repository as repo
-from odop_sync.orders.schemas import OrderDetail, OrderLineRead, OrderRead, OrderStatusChangeRead
+from odop_sync.orders.schemas import (
+    OrderDetail,
+    OrderLineRead,
+    OrderListItem,
+    OrderRead,
+    OrderStatusChangeRead,
+)
 from odop_sync.orders.service import IST, sales_day
 
 router = APIRouter(prefix="/v1", tags=["orders"], responses=PROBLEM_RESPONSES)
@@ -57,10 +63,26 @@ async def list_orders(
     sku: Annotated[str | None, Query(max_length=40, description="orders with a line of it")] = None,
     from_: From = None,
     to: To = None,
-    after: After = 0,
+    after: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=2**62,
+            description="cursor: `next_cursor` of the previous page (the last id it showed)",
+        ),
+    ] = 0,
     limit: Limit = 100,
-) -> Page[OrderRead]:
-    """The agency's orders on every marketplace account, oldest first."""
+    order: Annotated[
+        Literal["oldest", "newest"],
+        Query(description="oldest first (by id, the default) or newest first"),
+    ] = "oldest",
+    details: Annotated[
+        bool, Query(description="include each order's lines and status history")
+    ] = False,
+) -> Page[OrderListItem]:
+    """The agency's orders on every marketplace account, oldest first, or newest first with
+    `order=newest`; with `details=true` each with its lines and status history, as
+    `GET /v1/orders/{id}` shows them."""
     principal.require_catalog_reader()
     if from_ is not None and to is not None and to < from_:
         raise ValidationProblem(
@@ -77,10 +99,18 @@ async def list_orders(
         sku=sku,
         purchased_from=None if from_ is None else ist_midnight(from_),
         purchased_before=None if to is None else ist_midnight(to + timedelta(days=1)),
+        newest_first=order == "newest",
+        with_history=details,
     )
-    return Page[OrderRead](
-        items=[_order_read(order, adapter) for order, adapter in rows],
-        next_cursor=rows[-1][0].id if len(rows) == limit else None,
+    items = [
+        OrderListItem(
+            **_order_read(o, adapter).model_dump(),
+            **({"lines": _lines(o), "history": _history(o)} if details else {}),
+        )
+        for o, adapter in rows
+    ]
+    return Page[OrderListItem](
+        items=items, next_cursor=rows[-1][0].id if len(rows) == limit else None
     )
 
 
@@ -95,34 +125,42 @@ async def get_order(order_id: IdPath, session: SessionDep, principal: PrincipalD
     order, adapter = found
     return OrderDetail(
         **_order_read(order, adapter).model_dump(),
-        lines=[
-            OrderLineRead(
-                id=line.id,
-                line_key=line.line_key,
-                sku=line.sku,
-                variant_id=line.variant_id,
-                unmatched=line.unmatched,
-                quantity=line.quantity,
-                quantity_cancelled=line.quantity_cancelled,
-                quantity_returned=line.quantity_returned,
-                quantity_net=line.quantity - line.quantity_cancelled - line.quantity_returned,
-                unit_price=_major(line.unit_price_minor),
-                inr_rate=None if order.inr_rate is None else line.inr_rate,
-                stock_out=line.stock_out,
-            )
-            for line in order.lines
-        ],
-        history=[
-            OrderStatusChangeRead(
-                from_status=h.from_status,
-                to_status=h.to_status,
-                marketplace_status=h.marketplace_status,
-                changed_at=h.changed_at,
-                recorded_at=h.recorded_at,
-            )
-            for h in order.history
-        ],
+        lines=_lines(order),
+        history=_history(order),
     )
+
+
+def _lines(order: Order) -> list[OrderLineRead]:
+    return [
+        OrderLineRead(
+            id=line.id,
+            line_key=line.line_key,
+            sku=line.sku,
+            variant_id=line.variant_id,
+            unmatched=line.unmatched,
+            quantity=line.quantity,
+            quantity_cancelled=line.quantity_cancelled,
+            quantity_returned=line.quantity_returned,
+            quantity_net=line.quantity - line.quantity_cancelled - line.quantity_returned,
+            unit_price=_major(line.unit_price_minor),
+            inr_rate=None if order.inr_rate is None else line.inr_rate,
+            stock_out=line.stock_out,
+        )
+        for line in order.lines
+    ]
+
+
+def _history(order: Order) -> list[OrderStatusChangeRead]:
+    return [
+        OrderStatusChangeRead(
+            from_status=h.from_status,
+            to_status=h.to_status,
+            marketplace_status=h.marketplace_status,
+            changed_at=h.changed_at,
+            recorded_at=h.recorded_at,
+        )
+        for h in order.history
+    ]
 
 
 def _major(minor: int) -> Decimal:

@@ -300,14 +300,23 @@ async def list_orders(
     sku: str | None = None,
     purchased_from: datetime | None = None,
     purchased_before: datetime | None = None,
+    newest_first: bool = False,
+    with_history: bool = False,
 ) -> list[tuple[Order, str]]:
-    """Orders with their account's adapter slug, oldest first after the cursor id."""
+    """Orders with their account's adapter slug after the cursor id: oldest first, or newest
+    first (then the cursor is the smallest id of the previous page, 0 for the first page)."""
     query = (
         select(Order, MarketplaceAccount.adapter)
         .join(MarketplaceAccount, MarketplaceAccount.id == Order.account_id)
-        .where(Order.id > after)
         .options(selectinload(Order.lines))
     )
+    if with_history:
+        query = query.options(selectinload(Order.history))
+    if newest_first:
+        if after:
+            query = query.where(Order.id < after)
+    else:
+        query = query.where(Order.id > after)
     if agency_scope is not None:
         query = query.where(Order.agency_id == agency_scope)
     if account_id is not None:
@@ -320,7 +329,8 @@ async def list_orders(
         query = query.where(Order.purchased_at >= purchased_from)
     if purchased_before is not None:
         query = query.where(Order.purchased_at < purchased_before)
-    rows = await session.execute(query.order_by(Order.id).limit(limit))
+    order_by = Order.id.desc() if newest_first else Order.id
+    rows = await session.execute(query.order_by(order_by).limit(limit))
     return [(order, adapter) for order, adapter in rows.all()]
 
 

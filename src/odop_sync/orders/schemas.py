@@ -66,3 +66,14 @@ class OrderRead(BaseModel):
 class OrderDetail(OrderRead):
     lines: list[OrderLineRead]
     history: list[OrderStatusChangeRead] = Field(description="oldest first")
+
+
+class OrderListItem(OrderRead):
+    """An order in a list: with `?details=true` also its lines and status history."""
+
+    lines: list[OrderLineRead] | None = Field(
+        default=None, description="with ?details=true: the order's lines; else null"
+    )
+    history: list[OrderStatusChangeRead] | None = Field(
+        default=None, description="with ?details=true: status changes, oldest first; else null"
+    )

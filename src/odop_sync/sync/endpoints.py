@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy import select
 
+from odop_sync.auth.service import read_scope
 from odop_sync.deps import PrincipalDep, SessionDep, acting_agency_id
 from odop_sync.kit.problems import BODY_RESPONSES, PROBLEM_RESPONSES, Conflict, NotFound
 from odop_sync.models import MarketplaceAccount, SyncRun
-from odop_sync.sync.schemas import SyncRunCreate, SyncRunRead
+from odop_sync.sync.schemas import AccountSyncStatus, SyncRunCreate, SyncRunRead
+from odop_sync.sync.status import sync_status
 
 router = APIRouter(prefix="/v1", tags=["sync"], responses=PROBLEM_RESPONSES)
 IdPath = Annotated[int, Path(ge=1, le=2**62)]
@@ -100,3 +102,26 @@ async def list_runs(
     if scope is not None:
         query = query.where(SyncRun.agency_id == scope)
     return [_read(run) for run in await session.scalars(query)]
+
+
+@router.get("/sync/status")
+async def get_sync_status(
+    session: SessionDep,
+    principal: PrincipalDep,
+    agency: Annotated[
+        str | None,
+        Query(max_length=64, description="agency slug: an admin key sees all agencies without it"),
+    ] = None,
+) -> list[AccountSyncStatus]:
+    """Per marketplace account in scope: the sync lag (age of the oldest dirty listing, as the
+    `odop_sync_lag_seconds` metric defines it), the newest push, the last order pull, the open
+    feeds and the newest sync run."""
+    scope = await read_scope(session, principal, agency)
+    rows = await sync_status(session, scope)
+    return [
+        AccountSyncStatus(
+            **{k: v for k, v in row.items() if k != "last_run"},
+            last_run=None if row["last_run"] is None else _read(row["last_run"]),
+        )
+        for row in rows
+    ]

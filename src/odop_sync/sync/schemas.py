@@ -44,3 +44,44 @@ class SyncRunRead(BaseModel):
     )
     created_at: datetime
     finished_at: datetime | None
+
+
+class AccountSyncStatus(BaseModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "account_id": 3,
+                    "account_name": "UP ODOP on Amazon.in",
+                    "adapter": "amazon",
+                    "enabled": True,
+                    "oldest_dirty_since": "2025-11-20T09:10:00Z",
+                    "lag_seconds": 42.5,
+                    "last_pushed_at": "2025-11-20T09:10:30Z",
+                    "last_order_pull_at": "2025-11-20T09:10:12Z",
+                    "open_feeds": 1,
+                    "last_run": None,
+                }
+            ]
+        }
+    }
+
+    account_id: int
+    account_name: str
+    adapter: str
+    enabled: bool
+    oldest_dirty_since: datetime | None = Field(
+        description="since when the oldest dirty listing (desired differs from confirmed) has "
+        "waited; paused and unmapped listings are left out, as in odop_sync_lag_seconds"
+    )
+    lag_seconds: float | None = Field(
+        description="the sync lag: the age of that listing now; null when none is dirty"
+    )
+    last_pushed_at: datetime | None = Field(description="the newest push of any listing")
+    last_order_pull_at: datetime | None = Field(
+        description="when the last order pull of the account completed; null before the first"
+    )
+    open_feeds: int = Field(description="submissions (feeds) sent and not yet reported on")
+    last_run: SyncRunRead | None = Field(
+        description="the newest sync run of this account or of all the agency's accounts"
+    )
