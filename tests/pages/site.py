@@ -37,8 +37,7 @@ class DemoSite:
     async def sandbox_listings(self, slug: str = "amazon") -> dict[str, Any]:
         r = await self.client.get(f"/sandbox/{slug}/_sandbox/state/{DEMO_SELLERS[slug]}")
         assert r.status_code == 200, r.text
-        listings: dict[str, Any] = r.json()["listings"]
-        return listings
+        return {listing["sku"]: listing for listing in r.json()["listings"]}
 
 
 def _read_keys(path: Path) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,20 @@ from tests.pages.conftest import downloaded, open_page
 from tests.pages.site import DemoSite
 
 # A producer of the demo catalog (src/odop_sync/demo/catalog.json), so only the rows are at fault.
+IMAGE = "https://images.up-odop.example/gkp"
 SHEET = (
-    "sku,producer_ref,title_en,title_hi,district,hsn_code,gst_rate,mrp,price,stock\n"
-    "GKP-PAGE-VASE,art-gkp-ramvilas,Terracotta vase,टेराकोटा फूलदान,Gorakhpur,6913,12,"
-    "1200.00,999.00,5\n"
-    "GKP-PAGE-LAMP,art-gkp-ramvilas,Terracotta lamp,,Gorakhpur,6913,12,500.00,800.00,5\n"
-    "GKP PAGE BELL!,art-gkp-ramvilas,Terracotta bell,,Gorakhpur,57,12,300.00,250.00,2\n"
+    "sku,producer_ref,title_en,title_hi,district,hsn_code,gst_rate,mrp,price,stock,images\n"
+    "GKP-PAGE-VASE,art-gkp-ramvilas,Terracotta vase,टेराकोटा फूलदान,Gorakhpur,6913,5,"
+    f"1200.00,999.00,5,{IMAGE}/vase.jpg\n"
+    "GKP-PAGE-LAMP,art-gkp-ramvilas,Terracotta lamp,,Gorakhpur,6913,5,500.00,800.00,5,"
+    f"{IMAGE}/lamp.jpg\n"
+    "GKP PAGE BELL!,art-gkp-ramvilas,Terracotta bell,,Gorakhpur,57,5,300.00,250.00,2,"
+    f"{IMAGE}/bell.jpg\n"
 )
-# What the importer must say: the lamp's price is above its MRP; the bell's SKU has a space and
-# "!" and its HSN code has two digits (an HSN code has 4, 6 or 8).
-BAD_ROWS = {2: {"price"}, 3: {"sku", "hsn_code"}}
+# What the importer must say, by sheet row (the header is row 1): the lamp's price is above its
+# MRP; the bell's SKU has a space and "!" and its HSN code has two digits (HSN codes have 4, 6
+# or 8).
+BAD_ROWS = {3: {"price"}, 4: {"sku", "hsn_code"}}
 
 
 async def wait_until(check: Any, timeout: float = 60.0, what: str = "") -> Any:
@@ -130,7 +135,8 @@ class TestListingHealth:
         products = await site.get("/v1/products", role="agency", q=sku)
         assert products["items"], f"{sku} is in the demo catalog"
         variant = next(v for v in products["items"][0]["variants"] if v["sku"] == sku)
-        lower = f"{variant['price_paise'] // 100 - 1}.00"
+        # ₹50 less: enough to change the price after the account's markup and rounding.
+        lower = f"{variant['price_paise'] // 100 - 50}.00"
 
         async def listing() -> dict[str, Any] | None:
             page = await site.get("/v1/listings", role="agency", account_id=amazon["id"], sku=sku)
@@ -175,8 +181,11 @@ class TestListingHealth:
             return found is not None and found["status"] == "live"
 
         await wait_until(live, what="the retried listing to go live")
+        # The marketplace has the new price now: the one odop-sync derived for the account.
+        retried = await listing()
+        assert retried is not None
         listed = await site.sandbox_listings("amazon")
-        assert sku in listed
+        assert Decimal(listed[sku]["price"]) == Decimal(retried["desired_price"])
         assert visit.offsite() == []
 
 

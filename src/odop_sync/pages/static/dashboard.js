@@ -91,10 +91,13 @@ function renderKpis(totals) {
 }
 
 function renderFreshness(summary) {
-  const parts = (summary.as_of_by_marketplace || []).map((m) => `${label("marketplace", m.marketplace)}: ${fmt.when(m.as_of)}`);
+  const parts = (summary.as_of_by_marketplace || []).map(
+    (m) => `${label("marketplace", m.marketplace)}: ${m.as_of ? fmt.when(m.as_of) : t("fresh.not_pulled")}`,
+  );
   const box = document.getElementById("freshness");
   box.dataset.asOf = summary.as_of || "";
-  box.textContent = summary.as_of || parts.length ? `${t("fresh.as_of", { when: fmt.when(summary.as_of) })}${parts.length ? ` — ${parts.join("; ")}` : ""}` : t("fresh.never");
+  const head = summary.as_of ? t("fresh.as_of", { when: fmt.when(summary.as_of) }) : t("fresh.never");
+  box.textContent = parts.length ? `${head} ${t("fresh.per_marketplace")} ${parts.join("; ")}` : head;
 }
 
 function figure(id, caption, columnsSpec, rows, draw) {
