@@ -152,8 +152,14 @@ def listing_change(
         have.status is ListingStatus.NEEDS_MAPPING
         and have.desired_content_hash != want.content_hash
     )
-    if have.status in (ListingStatus.REJECTED, ListingStatus.PAUSED) or remapped:
-        # The product changed: what was refused may now pass. Try again at once. (A
+    changed = (
+        have.desired_content_hash != want.content_hash
+        or have.desired_offer_hash != want.offer_hash
+    )
+    if (have.status in (ListingStatus.REJECTED, ListingStatus.PAUSED) and changed) or remapped:
+        # The product changed: what was refused may now pass. Try again at once. A projection
+        # that finds the same listing (the overlap window, the hourly reconcile) leaves a
+        # paused listing paused and a rejected one in its backoff. (A
         # listing waiting for its catalog mapping waits on until its content changes:
         # the mapping is content, a new price alone does not map it.)
         change.update(

@@ -166,8 +166,9 @@ async function loadNames() {
   fillSelect(byId("c-producer"), f.producers.map((p) => [String(p.id), names.producers.get(p.id)]));
 }
 
-async function searchCatalog() {
-  const q = new URLSearchParams({ limit: "50" });
+// On opening, the ten oldest products (the page stays short on a phone); a search shows 50.
+async function searchCatalog(limit = 50) {
+  const q = new URLSearchParams({ limit: String(limit) });
   for (const [id, param] of [["c-q", "q"], ["c-district", "district"], ["c-craft", "craft"], ["c-producer", "producer_id"]]) {
     const value = byId(id).value.trim();
     if (value) q.set(param, value);
@@ -350,7 +351,7 @@ signIn(async (me) => {
     searchCatalog().catch(showProblem);
   });
   await loadNames();
-  await Promise.all([searchCatalog(), loadHealth(), loadSync(), loadOrders()]);
+  await Promise.all([searchCatalog(10), loadHealth(), loadSync(), loadOrders()]);
   setState("ready");
 });
 keepLanguageSwitch();
