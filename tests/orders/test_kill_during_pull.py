@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from odop_sync.demo.loader import load_demo_catalog
+from odop_sync.kit.time import utcnow
 from odop_sync.models import Order, OrderLine, StockMovement, StockReason, Variant
+from odop_sync.orders.service import IST
 from tests.api.helpers import wait_for_batch
 from tests.conftest import MakeAgency, MakeKey, bearer
 from tests.processes import sandbox_state, served
@@ -97,8 +100,17 @@ class TestKillDuringOrderPull:
                 assert time.monotonic() < deadline, await _counts(sessionmaker)
                 await asyncio.sleep(0.2)
             remote = (await sandbox.get(f"/_sandbox/orders/{SANDBOX_SELLER}")).json()
+            ist_today = utcnow().astimezone(IST).date()
             r = await client.get(
-                "/v1/sales/summary", params={"group_by": "product"}, headers=bearer(key)
+                "/v1/sales/summary",
+                # The sandbox's clock runs ahead of the wall clock: late in the Indian evening
+                # its orders are dated tomorrow (IST), past the default range that ends today.
+                params={
+                    "group_by": "product",
+                    "from": str(ist_today - timedelta(days=1)),
+                    "to": str(ist_today + timedelta(days=7)),
+                },
+                headers=bearer(key),
             )
             assert r.status_code == 200, r.text
             summary = r.json()
